@@ -1,0 +1,29 @@
+# kubetune — developer entry points. `make demo` and `make test` are the two commands a new user needs.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+KUBETUNE_CACHE ?= $(HOME)/.cache/kubetune
+export KUBETUNE_CACHE
+
+.PHONY: install demo test unit
+
+include trainer-image/trainer.mk
+include hack/cluster.mk
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --upgrade pip
+	$(VENV)/bin/pip install --quiet -e '.[test]'
+	touch $@
+
+demo: install trainer-env
+	$(VENV)/bin/kubetune run examples/digits-cpu.yaml --local --output runs/demo \
+	    --command "$(TRAINER_PYTHON) trainer-image/cifar10.py"
+
+unit: install
+	$(VENV)/bin/pytest -m "not cluster" tests
+
+test: install trainer-env cluster-up
+	$(VENV)/bin/pytest tests

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Build an image from a Dockerfile without Docker and make it available to the cluster.
+# Usage: hack/build-image.sh IMAGE DOCKERFILE CONTEXT
+#   buildah bud --pull=never (FROM images must be local, e.g. from hack/base-image.sh), then a
+#   docker-archive under $KUBETUNE_CACHE/images/ (re-imported by cluster-up), then — if containerd
+#   runs — an import into its k8s.io namespace.
+set -euo pipefail
+source "$(dirname "$0")/lib.sh"
+[[ $# -eq 3 ]] || die "usage: $0 IMAGE DOCKERFILE CONTEXT"
+IMG=$1 DOCKERFILE=$2 CONTEXT=$3
+mkdir -p "$IMAGE_CACHE"
+ARCHIVE="$IMAGE_CACHE/$(echo "$IMG" | tr '/:' '__').tar"
+t0=$SECONDS
+log "image $IMG: buildah bud -f $DOCKERFILE $CONTEXT"
+mkdir -p "$KUBETUNE_CACHE/logs"
+blog="$KUBETUNE_CACHE/logs/build-$(basename "$ARCHIVE" .tar).log"
+buildah bud --pull=never --layers --network "${BUILDAH_NETWORK:-host}" -f "$DOCKERFILE" -t "$IMG" "$CONTEXT" \
+  > "$blog" 2>&1 || { tail -30 "$blog" >&2; die "buildah bud $IMG failed (full log: $blog)"; }
+rm -f "$ARCHIVE.tmp"
+buildah push --quiet "$IMG" "docker-archive:$ARCHIVE.tmp:$IMG" && mv "$ARCHIVE.tmp" "$ARCHIVE"
+if [[ -S /run/containerd/containerd.sock ]] && ctr version >/dev/null 2>&1; then
+  ctr -n k8s.io images import "$ARCHIVE" >/dev/null
+  mkdir -p /var/lib/containerd/kubetune-imported && touch "/var/lib/containerd/kubetune-imported/$(basename "$ARCHIVE").stamp"
+  log "image $IMG: built and imported into containerd k8s.io ($((SECONDS - t0))s)"
+else
+  log "image $IMG: built, saved to $ARCHIVE (containerd not running: imported at cluster-up)"
+fi

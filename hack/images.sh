@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# Local images without Docker or a registry.
+#   hack/images.sh cluster  — pause (sandbox) + base + testbox images; import cached archives into containerd
+#   hack/images.sh all      — the above plus the project images (trainer, operator when its Dockerfile exists)
+set -euo pipefail
+source "$(dirname "$0")/lib.sh"
+MODE=${1:-all}
+mkdir -p "$IMAGE_CACHE"
+
+# Pause image: a static Go program, tagged exactly as containerd's sandbox_image.
+PAUSE_ARCHIVE="$IMAGE_CACHE/pause.tar"
+if [[ ! -f $PAUSE_ARCHIVE ]]; then
+  log "image $PAUSE_IMAGE: building static pause"
+  bindir="$KUBETUNE_CACHE/bin/pause"; mkdir -p "$bindir"
+  (cd "$HACK_DIR/build/pause" && go build -trimpath -ldflags "-s -w" -o "$bindir/pause" .)
+  c=$(buildah from scratch)
+  buildah copy "$c" "$bindir/pause" /pause >/dev/null
+  buildah config --entrypoint '["/pause"]' --user 65535:65535 "$c"
+  buildah commit --quiet "$c" "$PAUSE_IMAGE" >/dev/null && buildah rm "$c" >/dev/null
+  buildah push --quiet "$PAUSE_IMAGE" "docker-archive:$PAUSE_ARCHIVE.tmp:$PAUSE_IMAGE" && mv "$PAUSE_ARCHIVE.tmp" "$PAUSE_ARCHIVE"
+fi
+
+"$HACK_DIR/base-image.sh"
+
+archive_of() { echo "$IMAGE_CACHE/$(echo "$1" | tr '/:' '__').tar"; }
+# build IMAGE DOCKERFILE CONTEXT — rebuild when any file of the context is newer than the archive.
+build() {
+  local img=$1 df=$2 ctx=$3 a
+  a=$(archive_of "$img")
+  if [[ -f $a && -z $(find "$ctx" "$df" -newer "$a" -print -quit 2>/dev/null) ]]; then
+    log "image $img: up to date"
+  else
+    "$HACK_DIR/build-image.sh" "$img" "$df" "$ctx"
+  fi
+}
+build docker.io/kubetune/testbox:0.1.0 "$HACK_DIR/testbox/Dockerfile" "$HACK_DIR/testbox"
+if [[ $MODE == all ]]; then
+  [[ -f $REPO_ROOT/trainer-image/Dockerfile ]] || die "trainer-image/Dockerfile missing"
+  build docker.io/kubetune/trainer:0.1.0 "$REPO_ROOT/trainer-image/Dockerfile" "$REPO_ROOT/trainer-image"
+  if [[ -f $REPO_ROOT/operator/Dockerfile ]]; then
+    build docker.io/kubetune/operator:0.1.0 "$REPO_ROOT/operator/Dockerfile" "$REPO_ROOT"
+  fi
+fi
+
+# Import every cached archive into containerd's k8s.io namespace when containerd runs and the image
+# is missing there or the archive changed since the last import.
+if [[ -S /run/containerd/containerd.sock ]] && ctr version >/dev/null 2>&1; then
+  stamps=/var/lib/containerd/kubetune-imported; mkdir -p "$stamps"
+  for a in "$IMAGE_CACHE"/*.tar; do
+    name=$(tar -xOf "$a" manifest.json | python3 -c '
+import json, sys
+n = json.load(sys.stdin)[0]["RepoTags"][0]
+first = n.split("/")[0]
+if "/" not in n: n = "docker.io/library/" + n
+elif "." not in first and ":" not in first and first != "localhost": n = "docker.io/" + n
+print(n)')
+    stamp="$stamps/$(basename "$a").stamp"
+    if ctr -n k8s.io images ls -q "name==$name" | grep -q . && [[ $stamp -nt $a ]]; then continue; fi
+    log "containerd: importing $name"
+    ctr -n k8s.io images import "$a" >/dev/null && touch "$stamp"
+  done
+  log "containerd k8s.io images: $(ctr -n k8s.io images ls -q | grep -v '^sha256:' | tr '\n' ' ')"
+fi

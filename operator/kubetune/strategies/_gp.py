@@ -1,0 +1,192 @@
+"""Gaussian-process surrogate and log expected improvement (gpytorch), on the unit cube.
+
+Kept free of search-space knowledge: inputs are already-encoded points in [0, 1]^d and losses to
+minimise. Double precision throughout; exact inference by Cholesky (trial counts stay in the
+hundreds, where it is both exact and fast).
+"""
+
+from __future__ import annotations
+
+import math
+import gpytorch
+import numpy as np
+import torch
+from scipy.optimize import minimize
+
+DTYPE = torch.float64
+_CHOLESKY_SIZE = 10_000  # never switch to gpytorch's iterative solvers at our sizes
+
+
+class _ExactGP(gpytorch.models.ExactGP):
+    """Constant mean, Matérn-5/2 with ARD lengthscales, learned observation noise."""
+
+    def __init__(self, x: torch.Tensor, y: torch.Tensor) -> None:
+        dim = x.shape[-1]
+        likelihood = gpytorch.likelihoods.GaussianLikelihood(
+            noise_prior=gpytorch.priors.LogNormalPrior(-4.0, 1.0),
+            noise_constraint=gpytorch.constraints.GreaterThan(1e-6),
+        )
+        super().__init__(x, y, likelihood)
+        self.mean_module = gpytorch.means.ConstantMean()
+        # Dimension-scaled lengthscale prior (Hvarfner et al., 2024): long lengthscales in high
+        # dimensions keep the GP from overfitting a handful of observations.
+        lengthscale_prior = gpytorch.priors.LogNormalPrior(math.sqrt(2) + 0.5 * math.log(dim), math.sqrt(3))
+        self.covar_module = gpytorch.kernels.ScaleKernel(
+            gpytorch.kernels.MaternKernel(nu=2.5, ard_num_dims=dim, lengthscale_prior=lengthscale_prior,
+                                          lengthscale_constraint=gpytorch.constraints.GreaterThan(1e-3)),
+            outputscale_constraint=gpytorch.constraints.Interval(0.05, 20.0),
+        )
+        self.covar_module.base_kernel.lengthscale = lengthscale_prior.mode.clamp(max=4.0)
+        self.covar_module.outputscale = 1.0
+        self.likelihood.noise = 1e-3
+        self.to(DTYPE)
+
+    def forward(self, x: torch.Tensor) -> gpytorch.distributions.MultivariateNormal:
+        return gpytorch.distributions.MultivariateNormal(self.mean_module(x), self.covar_module(x))
+
+
+def _fit(model: _ExactGP, max_iter: int) -> None:
+    """Maximise the marginal likelihood (plus priors) with L-BFGS-B over all raw parameters."""
+    params = [p for p in model.parameters() if p.requires_grad]
+    shapes = [p.shape for p in params]
+    mll = gpytorch.mlls.ExactMarginalLogLikelihood(model.likelihood, model)
+    model.train()
+
+    def unpack(flat: np.ndarray) -> None:
+        offset = 0
+        with torch.no_grad():
+            for p, shape in zip(params, shapes):
+                size = int(np.prod(shape)) if len(shape) else 1
+                p.copy_(torch.as_tensor(flat[offset:offset + size], dtype=DTYPE).reshape(shape))
+                offset += size
+
+    def loss_and_grad(flat: np.ndarray) -> tuple[float, np.ndarray]:
+        unpack(flat)
+        for p in params:
+            p.grad = None
+        try:
+            loss = -mll(model(*model.train_inputs), model.train_targets)
+            loss.backward()
+        except (RuntimeError, ValueError):  # e.g. a non-PSD matrix at an extreme step: reject it
+            return 1e10, np.zeros_like(flat)
+        grad = np.concatenate([p.grad.detach().reshape(-1).numpy() for p in params])
+        return float(loss.detach()), np.nan_to_num(grad)
+
+    start = np.concatenate([p.detach().reshape(-1).numpy() for p in params])
+    result = minimize(loss_and_grad, start, jac=True, method="L-BFGS-B",
+                      bounds=[(-15.0, 15.0)] * len(start), options={"maxiter": max_iter})
+    unpack(result.x if np.isfinite(result.fun) else start)
+    model.eval()
+
+
+def log_h(z: torch.Tensor) -> torch.Tensor:
+    """log(φ(z) + z·Φ(z)), accurate far into the tail (Ament et al., 2023, "Unexpected
+    improvements to expected improvement"), so that EI never underflows to a flat zero."""
+    bound = -1.0
+    z_upper = z.clamp(min=bound)
+    normal = torch.distributions.Normal(torch.zeros_like(z), torch.ones_like(z))
+    upper = torch.log(normal.log_prob(z_upper).exp() + z_upper * normal.cdf(z_upper))
+    z_lower = z.clamp(max=bound, min=-1e6)
+    log_phi = -0.5 * z_lower**2 - 0.5 * math.log(2 * math.pi)
+    w = torch.log(torch.special.erfcx(-z_lower / math.sqrt(2)) * z_lower.abs()) + 0.5 * math.log(math.pi / 2)
+    log1mexp = torch.where(w > -math.log(2), torch.log(-torch.expm1(w)), torch.log1p(-torch.exp(w)))
+    lower = log_phi + log1mexp
+    return torch.where(z > bound, upper, lower)
+
+
+class Surrogate:
+    """A fitted GP over standardised losses, which can be conditioned on fantasies.
+
+    gpytorch defines the model and fits its hyperparameters; prediction then uses one cached
+    Cholesky factor directly, which keeps every acquisition evaluation (and its gradient) a
+    couple of small matrix products, with no autograd through the kernel's hyperparameters.
+    """
+
+    def __init__(self, model: _ExactGP, x: torch.Tensor, y: torch.Tensor) -> None:
+        for parameter in model.parameters():
+            parameter.requires_grad_(False)
+        self.kernel = model.covar_module
+        self.constant = float(model.mean_module.constant)
+        self.noise = float(model.likelihood.noise)
+        self.prior_variance = float(model.covar_module.outputscale)
+        self.best = float(y.min())  # best (lowest) standardised loss, fantasies included
+        self._set_data(x, y, torch.full((len(x),), self.noise, dtype=DTYPE))
+
+    @classmethod
+    def fit(cls, x: np.ndarray, losses: np.ndarray, max_iter: int = 75) -> Surrogate:
+        y = (losses - losses.mean()) / (losses.std() or 1.0)
+        tx, ty = torch.as_tensor(x, dtype=DTYPE), torch.as_tensor(y, dtype=DTYPE)
+        model = _ExactGP(tx, ty)
+        with gpytorch.settings.max_cholesky_size(_CHOLESKY_SIZE), gpytorch.settings.cholesky_jitter(1e-8):
+            _fit(model, max_iter)
+        return cls(model, tx, ty)
+
+    def _set_data(self, x: torch.Tensor, y: torch.Tensor, noise: torch.Tensor) -> None:
+        self.x, self.y, self.point_noise = x, y, noise
+        with torch.no_grad():
+            covariance = self.kernel(x, x).to_dense() + torch.diag(noise)
+            jitter = 1e-9
+            while True:
+                factor, info = torch.linalg.cholesky_ex(covariance + jitter * torch.eye(len(x), dtype=DTYPE))
+                if int(info) == 0:
+                    break
+                jitter *= 10
+            self.factor = factor
+            self.alpha = torch.cholesky_solve((y - self.constant)[:, None], factor)
+
+    def predict(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Posterior mean and variance of the latent function at ``x`` of shape ``(m, d)``."""
+        cross = self.kernel(x, self.x).to_dense()
+        mean = self.constant + (cross @ self.alpha).squeeze(-1)
+        v = torch.linalg.solve_triangular(self.factor, cross.T, upper=False)
+        variance = (self.prior_variance - (v * v).sum(0)).clamp_min(1e-12)
+        return mean, variance
+
+    def posterior_mean(self, x: np.ndarray) -> np.ndarray:
+        with torch.no_grad():
+            return self.predict(torch.as_tensor(x, dtype=DTYPE))[0].numpy()
+
+    def condition_on(self, x: np.ndarray, y: np.ndarray) -> None:
+        """Add (fantasised) points with fixed hyperparameters: the Kriging-believer step.
+
+        Fantasies are noise-free, so the posterior variance (and with it EI) vanishes at and
+        around them; and the believed values count as data, so EI measures improvement over them
+        too. Without both, the next proposal lands right beside a fantasy.
+        """
+        self._set_data(torch.cat([self.x, torch.as_tensor(x, dtype=DTYPE)]),
+                       torch.cat([self.y, torch.as_tensor(y, dtype=DTYPE)]),
+                       torch.cat([self.point_noise, torch.full((len(x),), 1e-6, dtype=DTYPE)]))
+        self.best = min(self.best, float(np.min(y)))
+
+    def log_ei(self, x: torch.Tensor) -> torch.Tensor:
+        """Log expected improvement below ``best`` at points ``x`` of shape ``(m, d)``."""
+        mean, variance = self.predict(x)
+        sigma = variance.sqrt()
+        return sigma.log() + log_h((self.best - mean) / sigma)
+    def maximise_log_ei(self, candidates: np.ndarray, n_starts: int, max_iter: int) -> np.ndarray:
+        """Multi-start L-BFGS-B on the relaxed unit cube, all starts optimised as one batch.
+
+        Returns the optimised starts and the raw candidates, best first, shape ``(k, d)``; the
+        caller projects them onto runnable points and takes the best one not yet taken.
+        """
+        with torch.no_grad():
+            values = self.log_ei(torch.as_tensor(candidates, dtype=DTYPE)).numpy()
+        order = np.argsort(-values)
+        starts = candidates[order[:n_starts]]
+        shape = starts.shape
+
+        def negative_sum(flat: np.ndarray) -> tuple[float, np.ndarray]:
+            x = torch.as_tensor(flat.reshape(shape), dtype=DTYPE).requires_grad_(True)
+            value = self.log_ei(x)
+            total = -value.sum()
+            total.backward()
+            return float(total.detach()), np.nan_to_num(x.grad.numpy().reshape(-1))
+
+        result = minimize(negative_sum, starts.reshape(-1), jac=True, method="L-BFGS-B",
+                          bounds=[(0.0, 1.0)] * starts.size, options={"maxiter": max_iter})
+        optimised = np.clip(result.x.reshape(shape), 0.0, 1.0)
+        with torch.no_grad():
+            optimised_values = self.log_ei(torch.as_tensor(optimised, dtype=DTYPE)).numpy()
+        ranked = np.concatenate([optimised, candidates[order]])
+        ranked_values = np.concatenate([optimised_values, values[order]])
+        return ranked[np.argsort(-ranked_values, kind="stable")]

@@ -1,0 +1,105 @@
+"""Bayesian optimisation: Sobol initial design, then a GP with log-EI and Kriging-believer batches.
+
+Pending trials are treated as if they had returned the GP's own prediction ("Kriging believer"):
+the GP is conditioned on them with fixed hyperparameters, which flattens the acquisition around
+them, so parallel proposals spread out instead of piling onto the current optimum.
+Failed trials enter the GP at the worst observed loss, which steers proposals away from them.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from scipy.stats import qmc
+
+from kubetune.space import Hyperparameters, SearchSpace
+from kubetune.strategies.base import Deduplicator, History, Strategy
+
+
+class BayesianStrategy(Strategy):
+    """GP-based proposals; every knob has a default that serves all TuningJobs.
+
+    Args:
+        seed: fixes the Sobol design (the per-ask randomness comes from ``suggest``'s ``rng``).
+        n_initial: size of the space-filling design (default ``max(4, min(2 * params, 10))``).
+        n_candidates: random candidates scored before local optimisation.
+        n_starts: how many of them start L-BFGS-B.
+        acquisition_iterations / fit_iterations: bounds on the two optimisers (speed stays flat).
+    """
+
+    name = "Bayesian"
+
+    def __init__(self, seed: int = 0, n_initial: int | None = None, n_candidates: int = 1024,
+                 n_starts: int = 5, acquisition_iterations: int = 50, fit_iterations: int = 75) -> None:
+        self.seed = seed
+        self.n_initial = n_initial
+        self.n_candidates = n_candidates
+        self.n_starts = n_starts
+        self.acquisition_iterations = acquisition_iterations
+        self.fit_iterations = fit_iterations
+
+    def _initial_size(self, space: SearchSpace) -> int:
+        return self.n_initial or max(4, min(2 * len(space.parameters), 10))
+
+    def suggest(self, space: SearchSpace, history: History, n: int,
+                rng: np.random.Generator) -> list[Hyperparameters]:
+        taken = Deduplicator(space, history.all_params())
+        asked = len(history.observed) + len(history.pending)
+        finite = [(p, y) for p, y in history.observed if y is not None and math.isfinite(y)]
+        proposals = self._initial_design(space, taken, asked, n)
+        if len(proposals) < n and len(finite) >= 2:
+            proposals += self._model_based(space, history, taken, n - len(proposals), rng)
+        return taken.fill_randomly(proposals, n, rng)
+
+    def _initial_design(self, space: SearchSpace, taken: Deduplicator, asked: int,
+                        n: int) -> list[Hyperparameters]:
+        size = self._initial_size(space)
+        if asked >= size:
+            return []
+        sobol = qmc.Sobol(d=space.dim, scramble=True, seed=self.seed)
+        points = sobol.random(2 ** math.ceil(math.log2(size)))[asked:size]
+        return [p for p in map(space.decode, points) if taken.claim(p)][:n]
+
+    def _model_based(self, space: SearchSpace, history: History, taken: Deduplicator, n: int,
+                     rng: np.random.Generator) -> list[Hyperparameters]:
+        from kubetune.strategies._gp import Surrogate  # torch loads only when a GP is needed
+
+        x = np.stack([space.encode(p) for p, _ in history.observed])
+        losses = np.array([y if y is not None and math.isfinite(y) else np.nan for _, y in history.observed])
+        losses = np.where(np.isnan(losses), np.nanmax(losses), losses)
+        surrogate = Surrogate.fit(x, losses, self.fit_iterations)
+        if history.pending:
+            pending = np.stack([space.encode(p) for p in history.pending])
+            surrogate.condition_on(pending, surrogate.posterior_mean(pending))
+        incumbents = x[np.argsort(losses)[:5]]
+        proposals: list[Hyperparameters] = []
+        for _ in range(n):
+            choice = self._best_untaken(space, surrogate, taken, incumbents, rng)
+            if choice is None:
+                break
+            proposals.append(choice)
+            point = space.encode(choice)[None, :]
+            surrogate.condition_on(point, surrogate.posterior_mean(point))
+        return proposals
+
+    def _best_untaken(self, space: SearchSpace, surrogate: object, taken: Deduplicator,
+                      incumbents: np.ndarray, rng: np.random.Generator) -> Hyperparameters | None:
+        """Maximise log-EI, project the best points onto runnable values, take the best new one."""
+        import torch
+
+        from kubetune.strategies._gp import DTYPE, Surrogate
+
+        assert isinstance(surrogate, Surrogate)
+        local = np.clip(np.repeat(incumbents, 32, axis=0)
+                        + rng.normal(0.0, 0.05, (len(incumbents) * 32, space.dim)), 0.0, 1.0)
+        candidates = np.concatenate([rng.random((self.n_candidates, space.dim)), local])
+        ranked = surrogate.maximise_log_ei(candidates, self.n_starts, self.acquisition_iterations)
+        projected = space.round_trip(ranked[:64])
+        with torch.no_grad():
+            scores = surrogate.log_ei(torch.as_tensor(projected, dtype=DTYPE)).numpy()
+        for i in np.argsort(-scores, kind="stable"):
+            params = space.decode(projected[i])
+            if taken.claim(params):
+                return params
+        return None

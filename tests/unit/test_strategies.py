@@ -1,0 +1,126 @@
+"""One contract for every strategy: distinct proposals, determinism, exhaustion, failures."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from kubetune import CategoricalParameter, ContinuousParameter, IntegerParameter, Optimizer
+
+STRATEGIES = ["Random", "Bayesian", "Grid"]
+
+
+def mixed_ranges(grid_points: int | None = 4) -> dict[str, object]:
+    return {"lr": ContinuousParameter(1e-4, 0.5, "Logarithmic", grid_points=grid_points),
+            "layers": IntegerParameter(1, 4),
+            "opt": CategoricalParameter(["sgd", "adam"])}
+
+
+def toy_objective(p: dict[str, object]) -> float:
+    return -abs(math.log10(p["lr"]) + 2) - 0.3 * abs(p["layers"] - 3) + 0.5 * (p["opt"] == "adam")  # type: ignore[arg-type]
+
+
+def run(strategy: str, rounds: int, q: int, seed: int = 0) -> Optimizer:
+    opt = Optimizer(mixed_ranges(), strategy=strategy, seed=seed)  # type: ignore[arg-type]
+    for _ in range(rounds):
+        for params in opt.ask(q):
+            opt.tell(params, toy_objective(params))
+    return opt
+
+
+@pytest.mark.parametrize("strategy", STRATEGIES)
+def test_proposals_are_distinct_and_valid(strategy: str) -> None:
+    opt = run(strategy, rounds=4, q=3)
+    keys = [opt.space.key(p) for p, _ in opt.observations]
+    assert len(keys) == 12 and len(set(keys)) == 12
+    for params, _ in opt.observations:
+        assert 1e-4 <= params["lr"] <= 0.5 and params["layers"] in range(1, 5)  # type: ignore[operator]
+        assert isinstance(params["layers"], int) and params["opt"] in ("sgd", "adam")
+
+
+@pytest.mark.parametrize("strategy", STRATEGIES)
+def test_same_seed_same_observations_same_proposals(strategy: str) -> None:
+    a, b = run(strategy, rounds=3, q=2, seed=5), run(strategy, rounds=3, q=2, seed=5)
+    assert a.observations == b.observations
+    assert a.ask(3) == b.ask(3)
+
+
+def test_different_seeds_differ() -> None:
+    assert run("Random", 1, 3, seed=1).observations != run("Random", 1, 3, seed=2).observations
+
+
+@pytest.mark.parametrize("strategy", STRATEGIES)
+def test_pending_trials_are_not_proposed_again(strategy: str) -> None:
+    opt = Optimizer(mixed_ranges(), strategy=strategy, seed=0)  # type: ignore[arg-type]
+    first = opt.ask(4)
+    second = opt.ask(4)
+    keys = {opt.space.key(p) for p in first + second}
+    assert len(keys) == 8
+
+
+@pytest.mark.parametrize("strategy", STRATEGIES)
+def test_small_space_is_exhausted_exactly(strategy: str) -> None:
+    opt = Optimizer({"a": IntegerParameter(1, 3), "b": CategoricalParameter(["x", "y"])}, strategy=strategy, seed=0)
+    seen = []
+    while batch := opt.ask(4):
+        for params in batch:
+            opt.tell(params, float(params["a"]))  # type: ignore[arg-type]
+        seen += batch
+    assert len(seen) == 6 and len({opt.space.key(p) for p in seen}) == 6
+
+
+def test_grid_order_is_deterministic() -> None:
+    opt = Optimizer({"a": IntegerParameter(1, 2), "b": CategoricalParameter(["x", "y"])}, strategy="Grid")
+    assert opt.ask(4) == [{"a": 1, "b": "x"}, {"a": 1, "b": "y"}, {"a": 2, "b": "x"}, {"a": 2, "b": "y"}]
+    assert opt.ask(1) == []
+
+
+def test_bayesian_parallel_batch_spreads_out() -> None:
+    opt = Optimizer({"x": ContinuousParameter(0.0, 1.0), "y": ContinuousParameter(0.0, 1.0)}, seed=3,
+                    objective_type="Minimize")
+    rng = np.random.default_rng(0)
+    for _ in range(10):
+        x, y = rng.random(2)
+        opt.tell({"x": x, "y": y}, (x - 0.3) ** 2 + (y - 0.6) ** 2)
+    batch = np.array([[p["x"], p["y"]] for p in opt.ask(4)])
+    distances = [np.linalg.norm(batch[i] - batch[j]) for i in range(4) for j in range(i + 1, 4)]
+    assert min(distances) > 0.01  # Kriging believer keeps the batch from collapsing
+    assert np.linalg.norm(batch.mean(0) - [0.3, 0.6]) < 0.35  # and it still aims at the optimum
+
+
+def test_bayesian_survives_failures_and_avoids_them() -> None:
+    opt = Optimizer({"x": ContinuousParameter(0.0, 1.0)}, seed=0)
+    for params in opt.ask(6):
+        opt.tell(params, None if params["x"] > 0.5 else params["x"])  # type: ignore[arg-type]
+    proposals = [p["x"] for p in opt.ask(3)]
+    failed = [p["x"] for p, v in opt.observations if v is None]
+    assert all(p not in failed for p in proposals)
+    assert sum(p <= 0.5 for p in proposals) >= 2  # type: ignore[operator]
+
+
+def test_bayesian_all_failed_falls_back_to_sampling() -> None:
+    opt = Optimizer({"x": ContinuousParameter(0.0, 1.0)}, seed=0)
+    for params in opt.ask(6):
+        opt.tell(params, None)
+    assert len(opt.ask(2)) == 2
+
+
+def test_tell_validates_and_treats_nan_as_failure() -> None:
+    opt = Optimizer({"x": ContinuousParameter(0.0, 1.0)}, strategy="Random", seed=0)
+    [params] = opt.ask()
+    opt.tell(params, math.nan)
+    assert opt.observations == [(params, None)] and opt.pending == [] and opt.best() is None
+    with pytest.raises(TypeError):
+        opt.tell(params, "0.5")  # type: ignore[arg-type]
+    with pytest.raises(Exception, match="x"):
+        opt.tell({"z": 1.0}, 0.5)
+
+
+def test_best_respects_objective_type() -> None:
+    for objective_type, expected in (("Maximize", 0.9), ("Minimize", 0.1)):
+        opt = Optimizer({"x": ContinuousParameter(0.0, 1.0)}, strategy="Random", objective_type=objective_type)
+        for value in (0.1, 0.9, 0.5):
+            opt.tell({"x": value}, value)
+        assert opt.best() == ({"x": expected}, expected)
