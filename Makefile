@@ -23,7 +23,7 @@ demo: install trainer-env
 	    --command "$(TRAINER_PYTHON) trainer-image/cifar10.py"
 
 unit: install
-	$(VENV)/bin/pytest -m "not cluster" tests
+	$(VENV)/bin/pytest -m "not cluster and not image" tests
 
 test: install trainer-env cluster-up
 	$(VENV)/bin/pytest tests

@@ -100,6 +100,9 @@ build_helm() {
     "helm.sh/helm/v3/cmd/helm@$HELM_VERSION"
 }
 
+# One build at a time (make cluster-up from a test fixture and a shell at once).
+mkdir -p "$KUBETUNE_CACHE"; exec 9> "$KUBETUNE_CACHE/.build.lock"
+flock -n 9 || { log "another build holds $KUBETUNE_CACHE/.build.lock, waiting"; flock 9; }
 targets=("$@"); [[ ${#targets[@]} -eq 0 ]] && targets=(kube etcd kwok helm)
 t0=$SECONDS
 for t in "${targets[@]}"; do "build_$t"; done

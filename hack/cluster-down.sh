@@ -35,7 +35,7 @@ fi
 stop containerd
 # containerd-shims of our containerd that outlived it (found by their -address flag, killed by pid).
 for d in /proc/[0-9]*; do
-  cmd=$(tr '\0' ' ' < "$d/cmdline" 2>/dev/null || true)
+  cmd=$(tr '\0' ' ' 2>/dev/null < "$d/cmdline" || true)
   if [[ $cmd == *containerd-shim-runc-v2*-namespace\ k8s.io*-address\ /run/containerd/containerd.sock* ]]; then
     log "killing leftover shim ${d#/proc/}"; kill -KILL "${d#/proc/}" 2>/dev/null || true
   fi

@@ -16,9 +16,11 @@ summary. A cluster that fails to start is an error, never a skip.
 """
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
+import time
 import uuid
 from pathlib import Path
 
@@ -30,6 +32,23 @@ SKIP_ENV = "KUBETUNE_SKIP_CLUSTER"
 SKIP_REASON = f"{SKIP_ENV}=1 was set: real-cluster tests explicitly skipped (NOT run)"
 NODE_NAME = os.environ.get("KUBETUNE_NODE_NAME", "kubetune-node")
 TEST_IMAGE = "docker.io/kubetune/testbox:0.1.0"
+
+
+def wait_until(fn, timeout=120.0, interval=1.0, what="condition"):
+    """Poll fn() until it returns something truthy (returned); AssertionError after timeout seconds."""
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        last = fn()
+        if last:
+            return last
+        time.sleep(interval)
+    raise AssertionError(f"timed out after {timeout}s waiting for {what} (last: {last!r})")
+
+
+def get_json(kubectl, *args):
+    """``kubectl get ARGS -o json``, parsed."""
+    return json.loads(kubectl("get", *args, "-o", "json").stdout)
 
 
 def _skip_requested() -> bool:

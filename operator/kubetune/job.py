@@ -84,8 +84,9 @@ class JobStatus:
         # Ties go to the earlier trial, so the best trial never flips between equal results.
         return max(done, key=lambda t: (sign * t.objective, -t.index))  # type: ignore[operator]
 
-    def to_dict(self, spec: TuningJobSpec) -> dict[str, Any]:
-        best = self.best(spec.maximize)
+    def to_dict(self, spec: TuningJobSpec | None) -> dict[str, Any]:
+        """The status as stored; ``spec`` is None only for a job whose spec did not validate."""
+        best = self.best(spec.maximize) if spec is not None else None
         finished = self.count(TrialState.SUCCEEDED, TrialState.FAILED)
         data: dict[str, Any] = {
             "state": self.state.value,
@@ -94,7 +95,7 @@ class JobStatus:
             "trialsRunning": self.count(TrialState.RUNNING),
             "trialsPending": self.count(TrialState.PENDING),
             "trialsStopped": self.count(TrialState.STOPPED),
-            "progress": f"{finished}/{spec.limits.max_trials}",
+            "progress": f"{finished}/{spec.limits.max_trials if spec is not None else '-'}",
             "conditions": [self._condition()],
             "trials": [t.to_dict() for t in sorted(self.trials, key=lambda t: t.index)],
         }

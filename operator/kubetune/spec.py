@@ -36,6 +36,25 @@ DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 MAX_JOB_NAME = 52
 
 
+# The fields each part of the spec accepts, by path ("[]" marks list items). The parser rejects
+# anything else, and the CRD's schema is generated from this same table (kubetune.crd).
+FIELDS: dict[str, tuple[str, ...]] = {
+    "spec": ("strategy", "objective", "metricDefinitions", "hyperparameterRanges",
+             "staticHyperparameters", "resourceLimits", "completionCriteria", "randomSeed",
+             "trialTemplate", "suspend"),
+    "spec.objective": ("metric", "type"),
+    "spec.metricDefinitions[]": ("name", "regex"),
+    "spec.hyperparameterRanges": ("continuous", "integer", "categorical"),
+    "spec.hyperparameterRanges.continuous[]": ("name", "min", "max", "scaling", "gridPoints"),
+    "spec.hyperparameterRanges.integer[]": ("name", "min", "max", "scaling", "gridPoints"),
+    "spec.hyperparameterRanges.categorical[]": ("name", "values"),
+    "spec.resourceLimits": ("maxTrials", "maxParallelTrials", "maxFailedTrials", "maxRuntimeSeconds",
+                            "maxTrialRuntimeSeconds"),
+    "spec.completionCriteria": ("targetObjectiveValue", "maxTrialsWithoutImprovement"),
+    "spec.trialTemplate": ("primaryContainer", "metadata", "spec"),
+}
+
+
 def env_name(parameter: str) -> str:
     """The environment variable a hyperparameter is exposed as: ``learning_rate`` → ``HP_LEARNING_RATE``."""
     return "HP_" + re.sub(r"[^A-Za-z0-9_]", "_", parameter).upper()
@@ -181,13 +200,13 @@ def _parse_ranges(ranges: _Fields) -> tuple[SearchSpace, dict[str, str]]:
             raise err.under(name_fields.path) from None
         where[name] = name_fields.path
 
-    for item in ranges.items("continuous", ("name", "min", "max", "scaling", "gridPoints")):
+    for item in ranges.items("continuous", FIELDS["spec.hyperparameterRanges.continuous[]"]):
         add(item, lambda f=item: ContinuousParameter(f.raw("min", True), f.raw("max", True),
                                                      f.raw("scaling") or "Auto", f.raw("gridPoints")))
-    for item in ranges.items("integer", ("name", "min", "max", "scaling", "gridPoints")):
+    for item in ranges.items("integer", FIELDS["spec.hyperparameterRanges.integer[]"]):
         add(item, lambda f=item: IntegerParameter(f.raw("min", True), f.raw("max", True),
                                                   f.raw("scaling") or "Auto", f.raw("gridPoints")))
-    for item in ranges.items("categorical", ("name", "values")):
+    for item in ranges.items("categorical", FIELDS["spec.hyperparameterRanges.categorical[]"]):
         add(item, lambda f=item: CategoricalParameter(f.raw("values", True)))
     try:
         return SearchSpace(parameters), where
@@ -196,7 +215,7 @@ def _parse_ranges(ranges: _Fields) -> tuple[SearchSpace, dict[str, str]]:
 
 
 def _parse_metrics(spec: _Fields) -> tuple[MetricDefinition, ...]:
-    items = spec.items("metricDefinitions", ("name", "regex"))
+    items = spec.items("metricDefinitions", FIELDS["spec.metricDefinitions[]"])
     if not items:
         raise SpecError(spec.at("metricDefinitions"), "must define at least one metric")
     seen: set[str] = set()
@@ -254,9 +273,6 @@ def _parse_limits(limits: _Fields) -> ResourceLimits:
     )
 
 
-SPEC_FIELDS = ("strategy", "objective", "metricDefinitions", "hyperparameterRanges",
-               "staticHyperparameters", "resourceLimits", "completionCriteria", "randomSeed",
-               "trialTemplate", "suspend")
 
 
 def parse_spec(data: object, path: str = "spec") -> TuningJobSpec:
@@ -265,16 +281,16 @@ def parse_spec(data: object, path: str = "spec") -> TuningJobSpec:
     Raises:
         SpecError: the first invalid field, named by its path.
     """
-    spec = _Fields(data, path, SPEC_FIELDS)
+    spec = _Fields(data, path, FIELDS["spec"])
     strategy = spec.string("strategy", choices=STRATEGIES, default="Bayesian")
-    objective = spec.child("objective", ("metric", "type"), required=True)
+    objective = spec.child("objective", FIELDS["spec.objective"], required=True)
     metric = objective.string("metric", required=True)
     objective_type = objective.string("type", required=True, choices=OBJECTIVE_TYPES)
     metrics = _parse_metrics(spec)
     if metric not in {m.name for m in metrics}:
         raise SpecError(objective.at("metric"),
                         f"{metric!r} is not among metricDefinitions ({', '.join(m.name for m in metrics)})")
-    ranges = spec.child("hyperparameterRanges", ("continuous", "integer", "categorical"), required=True)
+    ranges = spec.child("hyperparameterRanges", FIELDS["spec.hyperparameterRanges"], required=True)
     space, where = _parse_ranges(ranges)
     if strategy == "Grid":
         for name, param in space.parameters.items():
@@ -282,7 +298,7 @@ def parse_spec(data: object, path: str = "spec") -> TuningJobSpec:
                 raise SpecError(f"{where[name]}.gridPoints",
                                 "the Grid strategy needs a point count for continuous ranges")
     static = _parse_static(spec.child("staticHyperparameters"), space)
-    completion = spec.child("completionCriteria", ("targetObjectiveValue", "maxTrialsWithoutImprovement"))
+    completion = spec.child("completionCriteria", FIELDS["spec.completionCriteria"])
     seed = spec.integer("randomSeed", minimum=0)
     suspend = spec.raw("suspend") or False
     if not isinstance(suspend, bool):
@@ -294,15 +310,12 @@ def parse_spec(data: object, path: str = "spec") -> TuningJobSpec:
         metric_definitions=metrics,
         space=space,
         static_hyperparameters=static,
-        limits=_parse_limits(spec.child("resourceLimits", (
-            "maxTrials", "maxParallelTrials", "maxFailedTrials", "maxRuntimeSeconds",
-            "maxTrialRuntimeSeconds"), required=True)),
+        limits=_parse_limits(spec.child("resourceLimits", FIELDS["spec.resourceLimits"], required=True)),
         completion=CompletionCriteria(
             target_objective_value=completion.number("targetObjectiveValue"),
             max_trials_without_improvement=completion.integer("maxTrialsWithoutImprovement", minimum=1),
         ),
-        trial_template=_parse_template(spec.child("trialTemplate", ("primaryContainer", "metadata", "spec"),
-                                                  required=True)),
+        trial_template=_parse_template(spec.child("trialTemplate", FIELDS["spec.trialTemplate"], required=True)),
         random_seed=seed,
         suspend=suspend,
     )

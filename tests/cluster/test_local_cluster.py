@@ -3,30 +3,14 @@ from __future__ import annotations
 
 import json
 import time
-import uuid
 
 import pytest
 
-from cluster_fixtures import KUBECONFIG, NODE_NAME, TEST_IMAGE
+from cluster_fixtures import KUBECONFIG, NODE_NAME, TEST_IMAGE, get_json, wait_until
 
 pytestmark = pytest.mark.cluster
 
 P3 = {"node.kubernetes.io/instance-type": "p3.8xlarge"}
-
-
-def wait_until(fn, timeout=120.0, interval=1.0, what="condition"):
-    deadline = time.monotonic() + timeout
-    last = None
-    while time.monotonic() < deadline:
-        last = fn()
-        if last:
-            return last
-        time.sleep(interval)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what} (last: {last!r})")
-
-
-def get_json(kubectl, *args):
-    return json.loads(kubectl("get", *args, "-o", "json").stdout)
 
 
 def pod_manifest(name, ns, command, *, gpus=0, owner=None, node_selector=None):

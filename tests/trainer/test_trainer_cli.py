@@ -11,6 +11,8 @@ from __future__ import annotations
 import pytest
 from trainer_harness import METRIC_REGEX, SmokeRunner, TrainerRun
 
+pytestmark = pytest.mark.slow  # each run trains for about ten seconds
+
 # The reference experiment's worst random-search trial reached just over 0.2 on CIFAR-10; on the
 # digits, runs that do not learn stay close to chance (0.1).
 NOT_LEARNED_ACCURACY = 0.3

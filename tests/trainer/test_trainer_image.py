@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-from typing import Iterator
+from collections.abc import Iterator
 
 import pytest
 from trainer_harness import ROOT, SmokeRunner
