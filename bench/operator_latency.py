@@ -30,7 +30,7 @@ sys.path[:0] = [str(ROOT / "tests"), str(ROOT / "tests" / "operator")]
 
 from cluster_fixtures import kubectl_path  # noqa: E402
 from support import SYNTHETIC_TRAINER  # noqa: E402
-from conftest import tuningjob  # noqa: E402  (the operator tests' job builder)
+from operator_harness import tuningjob  # noqa: E402
 
 from kubetune.job import JobStatus  # noqa: E402
 from kubetune.spec import parse_spec  # noqa: E402

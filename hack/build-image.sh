@@ -20,7 +20,7 @@ rm -f "$ARCHIVE.tmp"
 buildah push --quiet "$IMG" "docker-archive:$ARCHIVE.tmp:$IMG" && mv "$ARCHIVE.tmp" "$ARCHIVE"
 if [[ -S /run/containerd/containerd.sock ]] && ctr version >/dev/null 2>&1; then
   ctr -n k8s.io images import "$ARCHIVE" >/dev/null
-  mkdir -p /var/lib/containerd/kubetune-imported && touch "/var/lib/containerd/kubetune-imported/$(basename "$ARCHIVE").stamp"
+  mkdir -p /var/lib/containerd/kubetune-imported && echo "$IMG" > "/var/lib/containerd/kubetune-imported/$(basename "$ARCHIVE").stamp"
   log "image $IMG: built and imported into containerd k8s.io ($((SECONDS - t0))s)"
 else
   log "image $IMG: built, saved to $ARCHIVE (containerd not running: imported at cluster-up)"

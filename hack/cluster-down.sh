@@ -19,6 +19,7 @@ stop() { # stop NAME — TERM, then KILL after 20 s, only the PID from our pid f
   rm -f "$f"
 }
 
+for pidf in "$RUN"/kwok*.pid; do [[ -e $pidf ]] && stop "$(basename "$pidf" .pid)"; done
 stop kubelet
 stop kube-proxy
 [[ -x $K8S_BIN/kube-proxy ]] && "$K8S_BIN/kube-proxy" --cleanup >/dev/null 2>&1 || true
@@ -44,7 +45,6 @@ stop kube-scheduler
 stop kube-controller-manager
 stop kube-apiserver
 stop etcd
-for pidf in "$RUN"/kwok*.pid; do [[ -e $pidf ]] && stop "$(basename "$pidf" .pid)"; done
 
 # Mounts left by pods: kubelet volumes, sandbox network namespaces, containerd rootfs/shm.
 grep -oE " ($KUBELET_ROOT|/run/netns/cni-|/var/run/netns/cni-|/run/containerd/io.containerd|/var/lib/containerd/io.containerd.grpc.v1.cri/sandboxes)[^ ]*" /proc/mounts |

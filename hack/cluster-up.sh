@@ -33,8 +33,15 @@ swapoff -a 2>/dev/null || true
 
 "$HACK_DIR/gen-certs.sh" "$NODE" "$NODE_IP"
 
+# put FILE — write stdin to FILE only when the content differs (kube-proxy exits when its config
+# file is touched, and nothing should restart because a second cluster-up rewrote the same bytes).
+put() {
+  cat > "$1.new"
+  if cmp -s "$1.new" "$1"; then rm -f "$1.new"; else mv "$1.new" "$1"; fi
+}
+
 kubeconfig() { # kubeconfig FILE CERTNAME USER
-  cat > "$1" <<KC
+  put "$1" <<KC
 apiVersion: v1
 kind: Config
 clusters:
@@ -76,6 +83,9 @@ wait_for() { # wait_for DESC TIMEOUT CMD...
   log "$desc ($((SECONDS - t0))s)"
 }
 k() { kubectl --request-timeout=20s "$@"; }
+# alive NAME — after a wait: the process we started must still be ours and running (a foreign
+# containerd/etcd/apiserver on the same socket or port would otherwise answer the health check).
+alive() { running "$1" || { tail -20 "$LOGS/$1.log" >&2; die "$1 exited (another one running on its port/socket?) — see $LOGS/$1.log"; }; }
 
 # ---------- etcd ----------
 start etcd etcd --name kubetune --data-dir "$STATE/etcd" \
@@ -85,7 +95,7 @@ start etcd etcd --name kubetune --data-dir "$STATE/etcd" \
   --cert-file "$PKI/etcd-server.crt" --key-file "$PKI/etcd-server.key" \
   --trusted-ca-file "$PKI/ca.crt" --client-cert-auth \
   --listen-metrics-urls http://127.0.0.1:2381 --unsafe-no-fsync --quota-backend-bytes 2147483648
-wait_for "etcd healthy" 60 curl -fsS http://127.0.0.1:2381/health
+wait_for "etcd healthy" 60 curl -fsS http://127.0.0.1:2381/health; alive etcd
 
 # ---------- control plane ----------
 start kube-apiserver kube-apiserver --advertise-address "$NODE_IP" --bind-address 0.0.0.0 --secure-port 6443 \
@@ -99,9 +109,13 @@ start kube-apiserver kube-apiserver --advertise-address "$NODE_IP" --bind-addres
   --service-account-issuer https://kubernetes.default.svc.cluster.local \
   --service-account-key-file "$PKI/sa.pub" --service-account-signing-key-file "$PKI/sa.key" \
   --service-cluster-ip-range "$SERVICE_CIDR" \
+  --requestheader-client-ca-file "$PKI/front-proxy-ca.crt" --requestheader-allowed-names front-proxy-client \
+  --requestheader-username-headers X-Remote-User --requestheader-group-headers X-Remote-Group \
+  --requestheader-extra-headers-prefix X-Remote-Extra- \
+  --proxy-client-cert-file "$PKI/front-proxy-client.crt" --proxy-client-key-file "$PKI/front-proxy-client.key" \
   --authorization-mode Node,RBAC --enable-admission-plugins NodeRestriction \
   --allow-privileged=true --anonymous-auth=true --profiling=false
-wait_for "kube-apiserver ready" 120 k get --raw /readyz
+wait_for "kube-apiserver ready" 120 k get --raw /readyz; alive kube-apiserver
 
 start kube-controller-manager kube-controller-manager --kubeconfig "$KC/controller-manager.kubeconfig" \
   --authentication-kubeconfig "$KC/controller-manager.kubeconfig" \
@@ -115,7 +129,7 @@ start kube-scheduler kube-scheduler --kubeconfig "$KC/scheduler.kubeconfig" \
   --bind-address 127.0.0.1 --leader-elect=false
 
 # ---------- containerd + CNI ----------
-cat > "$STATE/containerd/config.toml" <<TOML
+put "$STATE/containerd/config.toml" <<TOML
 version = 2
 root = "/var/lib/containerd"
 state = "/run/containerd"
@@ -137,7 +151,7 @@ state = "/run/containerd"
     bin_dir = "/usr/lib/cni"
     conf_dir = "$STATE/cni/net.d"
 TOML
-cat > "$STATE/cni/net.d/10-kubetune.conflist" <<JSON
+put "$STATE/cni/net.d/10-kubetune.conflist" <<JSON
 {
   "cniVersion": "0.4.0",
   "name": "kubetune",
@@ -149,12 +163,12 @@ cat > "$STATE/cni/net.d/10-kubetune.conflist" <<JSON
 }
 JSON
 start containerd containerd --config "$STATE/containerd/config.toml"
-wait_for "containerd up" 60 ctr version
+wait_for "containerd up" 60 ctr version; sleep 1; alive containerd
 
 "$HACK_DIR/images.sh" cluster   # pause + test images, cached archives imported into k8s.io
 
 # ---------- kubelet + kube-proxy ----------
-cat > "$STATE/kubelet-config.yaml" <<YAML
+put "$STATE/kubelet-config.yaml" <<YAML
 apiVersion: kubelet.config.k8s.io/v1beta1
 kind: KubeletConfiguration
 authentication:
@@ -183,7 +197,7 @@ start kubelet kubelet --config "$STATE/kubelet-config.yaml" --kubeconfig "$KC/ku
   --root-dir "$KUBELET_ROOT" --hostname-override "$NODE" --node-ip "$NODE_IP" \
   --node-labels "node.kubernetes.io/instance-type=p3.8xlarge,kubetune.io/accelerator=nvidia-tesla-v100" --v 1
 
-cat > "$STATE/kube-proxy-config.yaml" <<YAML
+put "$STATE/kube-proxy-config.yaml" <<YAML
 apiVersion: kubeproxy.config.k8s.io/v1alpha1
 kind: KubeProxyConfiguration
 clientConnection: {kubeconfig: $KC/kube-proxy.kubeconfig}
@@ -205,7 +219,9 @@ ready_now() {
   st=$(k get node "$NODE" -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}')
   [[ $st == True && ! $hb < $KUBELET_SINCE ]]
 }
-wait_for "node $NODE Ready" 180 ready_now
+wait_for "node $NODE Ready" 180 ready_now; alive kubelet; alive kube-controller-manager; alive kube-scheduler
+# A kubelet that was already running does not re-register: no need to watch the value for 12 s.
+[[ $KUBELET_SINCE == 1970* ]] && export GPU_QUICK=1
 "$HACK_DIR/node-gpu.sh" "$NODE"
 wait_for "default service account" 60 k get serviceaccount default -n default
 log "cluster up in $((SECONDS - T_START))s — export KUBECONFIG=$KUBECONFIG"

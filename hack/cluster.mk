@@ -1,13 +1,19 @@
 # Local single-node Kubernetes built from upstream sources (issue 4). Included by the top Makefile.
 # Binaries are cached in $(KUBETUNE_CACHE)/bin/<name>-<version>/; runtime state lives in .cluster/.
+include hack/versions.env
 KUBECONFIG_LOCAL := .cluster/kubeconfig
+# The cached tools, for other targets and scripts: $(KUBECTL) --kubeconfig $(KUBECONFIG_LOCAL) ...
+CLUSTER_BIN_PATH := $(KUBETUNE_CACHE)/bin/k8s-$(K8S_VERSION):$(KUBETUNE_CACHE)/bin/etcd-$(ETCD_VERSION):$(KUBETUNE_CACHE)/bin/kwok-$(KWOK_VERSION):$(KUBETUNE_CACHE)/bin/helm-$(HELM_VERSION)
+KUBECTL := $(KUBETUNE_CACHE)/bin/k8s-$(K8S_VERSION)/kubectl
+HELM := $(KUBETUNE_CACHE)/bin/helm-$(HELM_VERSION)/helm
+KWOK := $(KUBETUNE_CACHE)/bin/kwok-$(KWOK_VERSION)/kwok
 KIND_CLUSTER ?= kubetune
 # Any kind node image of the same minor as hack/versions.env (see the kind release notes for digests).
 KIND_NODE_IMAGE ?= kindest/node:v1.32.8
 N ?= 10
 CLUSTER_IMAGES := docker.io/kubetune/trainer:0.1.0 $(if $(wildcard operator/Dockerfile),docker.io/kubetune/operator:0.1.0)
 
-.PHONY: cluster-bins cluster-up cluster-down cluster-clean cluster-status images kwok-nodes kind-up kind-load
+.PHONY: cluster-bins cluster-up cluster-down cluster-clean cluster-status cluster-env images kwok-nodes kind-up kind-load
 
 cluster-bins:  ## build the pinned kube/etcd/kwok/helm binaries (cached)
 	hack/build-bins.sh
@@ -23,6 +29,9 @@ cluster-clean:
 
 cluster-status:
 	hack/cluster-status.sh
+
+cluster-env:  ## eval "$(make -s cluster-env)": kubectl/helm/kwok on PATH, KUBECONFIG set
+	@echo 'export PATH="$(CLUSTER_BIN_PATH):$$PATH" KUBECONFIG="$(CURDIR)/$(KUBECONFIG_LOCAL)"'
 
 images:  ## build base, testbox, trainer (and operator) images without Docker; import into containerd
 	hack/images.sh all

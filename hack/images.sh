@@ -12,7 +12,7 @@ PAUSE_ARCHIVE="$IMAGE_CACHE/pause.tar"
 if [[ ! -f $PAUSE_ARCHIVE ]]; then
   log "image $PAUSE_IMAGE: building static pause"
   bindir="$KUBETUNE_CACHE/bin/pause"; mkdir -p "$bindir"
-  (cd "$HACK_DIR/build/pause" && go build -trimpath -ldflags "-s -w" -o "$bindir/pause" .)
+  (cd "$HACK_DIR/gosrc/pause" && go build -trimpath -ldflags "-s -w" -o "$bindir/pause" .)
   c=$(buildah from scratch)
   buildah copy "$c" "$bindir/pause" /pause >/dev/null
   buildah config --entrypoint '["/pause"]' --user 65535:65535 "$c"
@@ -27,7 +27,10 @@ archive_of() { echo "$IMAGE_CACHE/$(echo "$1" | tr '/:' '__').tar"; }
 build() {
   local img=$1 df=$2 ctx=$3 a
   a=$(archive_of "$img")
-  if [[ -f $a && -z $(find "$ctx" "$df" -newer "$a" -print -quit 2>/dev/null) ]]; then
+  # (runtime state, virtualenvs and caches in the context do not count)
+  if [[ -f $a && -z $(find "$ctx" "$df" \( -name .git -o -name .cluster -o -name '.venv*' -o -name runs \
+        -o -name __pycache__ -o -name .pytest_cache -o -name .hypothesis -o -name '*.egg-info' \) -prune \
+        -o -newer "$a" -print -quit 2>/dev/null) ]]; then
     log "image $img: up to date"
   else
     "$HACK_DIR/build-image.sh" "$img" "$df" "$ctx"
@@ -46,7 +49,10 @@ fi
 # is missing there or the archive changed since the last import.
 if [[ -S /run/containerd/containerd.sock ]] && ctr version >/dev/null 2>&1; then
   stamps=/var/lib/containerd/kubetune-imported; mkdir -p "$stamps"
+  present=$(ctr -n k8s.io images ls -q)
   for a in "$IMAGE_CACHE"/*.tar; do
+    stamp="$stamps/$(basename "$a").stamp"   # holds the image name; newer than the archive = imported
+    if [[ $stamp -nt $a ]] && grep -qxF "$(cat "$stamp")" <<< "$present"; then continue; fi
     name=$(tar -xOf "$a" manifest.json | python3 -c '
 import json, sys
 n = json.load(sys.stdin)[0]["RepoTags"][0]
@@ -54,10 +60,11 @@ first = n.split("/")[0]
 if "/" not in n: n = "docker.io/library/" + n
 elif "." not in first and ":" not in first and first != "localhost": n = "docker.io/" + n
 print(n)')
-    stamp="$stamps/$(basename "$a").stamp"
-    if ctr -n k8s.io images ls -q "name==$name" | grep -q . && [[ $stamp -nt $a ]]; then continue; fi
-    log "containerd: importing $name"
-    ctr -n k8s.io images import "$a" >/dev/null && touch "$stamp"
+    if ! grep -qxF "$name" <<< "$present" || [[ ! $stamp -nt $a ]]; then
+      log "containerd: importing $name ($(du -h "$a" | cut -f1))"
+      ctr -n k8s.io images import "$a" >/dev/null
+    fi
+    echo "$name" > "$stamp"
   done
   log "containerd k8s.io images: $(ctr -n k8s.io images ls -q | grep -v '^sha256:' | tr '\n' ' ')"
 fi

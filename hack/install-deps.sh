@@ -3,7 +3,7 @@
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 PKGS=(containerd runc buildah debootstrap containernetworking-plugins iptables conntrack socat
-      openssl ethtool ebtables iproute2 kmod util-linux mount procps ca-certificates)
+      openssl ethtool ebtables iproute2 kmod util-linux mount procps ca-certificates curl python3)
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

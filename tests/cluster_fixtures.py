@@ -94,9 +94,11 @@ def _cluster_ready() -> bool:
     return p.returncode == 0 and p.stdout.strip() == "True"
 
 
+_skipped_by_request: set[str] = set()
+
+
 def pytest_configure(config):
     config.addinivalue_line("markers", "cluster: needs the real local Kubernetes cluster (make cluster-up)")
-    config._kubetune_cluster_skipped = 0
 
 
 def pytest_collection_modifyitems(config, items):
@@ -106,11 +108,16 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "cluster" in item.keywords:
             item.add_marker(marker)
-            config._kubetune_cluster_skipped += 1
+
+
+def pytest_runtest_logreport(report):
+    # Marked tests and tests that reach the kube_cluster fixture alike.
+    if report.skipped and SKIP_REASON in str(report.longrepr):
+        _skipped_by_request.add(report.nodeid)
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config):
-    n = getattr(config, "_kubetune_cluster_skipped", 0)
+    n = len(_skipped_by_request)
     if n:
         terminalreporter.section("KUBETUNE CLUSTER TESTS SKIPPED", sep="!", red=True, bold=True)
         terminalreporter.line(

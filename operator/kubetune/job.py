@@ -175,7 +175,8 @@ def fail_invalid(status: JobStatus, message: str, now: float) -> JobStatus:
     return status.moved_to(JobState.FAILED, JobReason.INVALID_SPEC, message, now)
 
 
-def _stop_active(status: JobStatus, reason: str, now: float) -> tuple[JobStatus, list[Trial]]:
+def stop_active(status: JobStatus, reason: str, now: float) -> tuple[JobStatus, list[Trial]]:
+    """Every Pending/Running trial marked Stopped; the shell must kill those returned."""
     stopped = [t.stopped(reason, now) for t in status.trials if t.state.active]
     for trial in stopped:
         status = status.with_trial(trial)
@@ -234,12 +235,12 @@ def plan(job: str, spec: TuningJobSpec, status: JobStatus, now: float) -> Plan:
     space exhausted, too many failures, runtime limit, target reached, no improvement.
     """
     if status.state.terminal:
-        status, stopping = _stop_active(status, status.reason or status.state.value, now)
+        status, stopping = stop_active(status, status.reason or status.state.value, now)
         return Plan(status, to_stop=stopping)
     if status.start_time is None:
         status = replace(status, start_time=now)
     if spec.suspend:
-        status, stopping = _stop_active(status, JobReason.SUSPENDED.value, now)
+        status, stopping = stop_active(status, JobReason.SUSPENDED.value, now)
         status = status.moved_to(JobState.SUSPENDED, JobReason.SUSPENDED, "spec.suspend is true", now)
         return Plan(status, to_stop=stopping)
 
@@ -247,7 +248,7 @@ def plan(job: str, spec: TuningJobSpec, status: JobStatus, now: float) -> Plan:
     ending = _ending(spec, status, now)
     if ending is not None:
         state, reason, message = ending
-        status, stopping = _stop_active(status, reason.value, now)
+        status, stopping = stop_active(status, reason.value, now)
         return Plan(status.moved_to(state, reason, message, now), to_stop=timed_out + stopping)
 
     active = status.count(TrialState.PENDING, TrialState.RUNNING)

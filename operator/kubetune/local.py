@@ -12,6 +12,7 @@ import secrets
 import signal
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +23,7 @@ import yaml
 from kubetune.job import JobReason, JobState, JobStatus, plan
 from kubetune.metrics import MetricParser
 from kubetune.spec import TuningJob
+from kubetune.strategies.bayesian import preload
 from kubetune.template import local_invocation
 from kubetune.trials import FailureReason, Trial, TrialState, conclude
 
@@ -51,6 +53,8 @@ class LocalRunner:
 
     def run(self) -> JobStatus:
         (self.output / "trials").mkdir(parents=True, exist_ok=True)
+        if self.spec.strategy == "Bayesian":  # the GP's imports take seconds: overlap them with trial 1
+            threading.Thread(target=preload, daemon=True).start()
         try:
             while True:
                 self._reap()

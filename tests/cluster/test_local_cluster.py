@@ -131,3 +131,24 @@ def test_gpu_requests_are_scheduled_by_the_real_scheduler(kubectl, kube_namespac
         lambda: get_json(kubectl, "pod", "gpu-b", "-n", ns)["spec"].get("nodeName") == NODE_NAME,
         timeout=60, what="gpu-b scheduled after gpu-a freed the GPUs",
     )
+
+
+def test_pod_reaches_the_api_through_the_kubernetes_service(kubectl, kube_namespace):
+    """kube-proxy routes the kubernetes Service ClusterIP; the mounted SA token and CA authenticate."""
+    ns = kube_namespace
+    script = (
+        "import os, ssl, json, urllib.request\n"
+        "sa = '/var/run/secrets/kubernetes.io/serviceaccount/'\n"
+        "url = 'https://%s:%s/version' % (os.environ['KUBERNETES_SERVICE_HOST'], os.environ['KUBERNETES_SERVICE_PORT'])\n"
+        "req = urllib.request.Request(url, headers={'Authorization': 'Bearer ' + open(sa + 'token').read()})\n"
+        "ctx = ssl.create_default_context(cafile=sa + 'ca.crt')\n"
+        "print('in-cluster', json.load(urllib.request.urlopen(req, context=ctx, timeout=10))['gitVersion'])\n"
+    )
+    kubectl("apply", "-f", "-", input=pod_manifest("incluster", ns, ["python3", "-c", script]))
+    phase = wait_until(
+        lambda: (p := get_json(kubectl, "pod", "incluster", "-n", ns)["status"].get("phase")) in ("Succeeded", "Failed") and p,
+        timeout=120, what="pod incluster to finish",
+    )
+    logs = kubectl("logs", "incluster", "-n", ns).stdout
+    assert phase == "Succeeded", logs
+    assert "in-cluster v1." in logs

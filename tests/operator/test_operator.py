@@ -10,7 +10,7 @@ from typing import Any, Callable
 
 import pytest
 
-from conftest import OperatorProcess, apply, get_job, tuningjob, trial_pods, wait_for_state  # type: ignore[attr-defined]
+from operator_harness import OperatorProcess, apply, tuningjob, trial_pods, wait_for_state
 
 pytestmark = [pytest.mark.cluster]
 Kubectl = Callable[..., Any]
@@ -56,8 +56,9 @@ def test_bayesian_job_completes_on_the_cluster(kubectl: Kubectl, kube_namespace:
     table = kubectl("get", "tuningjobs", "-n", kube_namespace).stdout
     header, row = table.splitlines()[:2]
     assert header.split() == ["NAME", "STRATEGY", "METRIC", "BEST", "TRIALS", "RUNNING", "STATE", "AGE"]
-    assert row.split()[:7] == ["branin", "Bayesian", "validation-accuracy", f"{best['objective']:g}"[:len(row.split()[3])],
-                               "8/8", "0", "Completed"]
+    cells = row.split()
+    assert cells[:3] == ["branin", "Bayesian", "validation-accuracy"] and cells[4:7] == ["8/8", "0", "Completed"]
+    assert abs(float(cells[3]) - best["objective"]) <= 1e-5 * max(1.0, abs(best["objective"]))
     events = kubectl("get", "events", "-n", kube_namespace, "--field-selector",
                      "involvedObject.kind=TuningJob", "-o", "jsonpath={.items[*].reason}").stdout.split()
     assert {"TrialCreated", "TrialSucceeded", "JobCompleted"} <= set(events)
@@ -102,6 +103,14 @@ def test_invalid_specs_are_rejected_or_failed(kubectl: Kubectl, kube_namespace: 
     assert job["status"]["reason"] == "InvalidSpec"
     assert job["status"]["conditions"][0]["message"].startswith("spec.objective.metric: 'loss' is not among")
     assert trial_pods(kubectl, kube_namespace, "bad-metric") == []
+    # Valid for our schema, refused by the API server when the first trial Pod is created.
+    bad_pod = tuningjob("bad-pod", kube_namespace)
+    bad_pod["spec"]["trialTemplate"]["spec"]["containers"][0]["name"] = "Not_A_DNS_Label"
+    apply(kubectl, bad_pod)
+    job = wait_for_state(kubectl, kube_namespace, "bad-pod", ("Failed",), timeout=60)
+    assert job["status"]["reason"] == "InvalidSpec"
+    assert "rejected the trial Pod" in job["status"]["message"] and "Not_A_DNS_Label" in job["status"]["message"]
+    assert {t["state"] for t in job["status"]["trials"]} == {"Stopped"}
 
 
 def test_sigkill_during_a_job_loses_and_duplicates_nothing(kubectl: Kubectl, kube_namespace: str,

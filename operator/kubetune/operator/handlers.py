@@ -17,9 +17,19 @@ import kopf
 from kubetune.crd import GROUP, PLURAL, VERSION
 from kubetune.operator.kube import KubeApi
 from kubetune.operator.reconcile import reconcile
+from kubetune.strategies.bayesian import preload
 from kubetune.template import JOB_LABEL
 
 ERROR_BACKOFF_SECONDS = 2.0
+WAKEUP_HANDLERS = ("trial_pod_changed", "tuningjob_changed")
+
+
+class _QuietWakeups(logging.Filter):
+    """Drop kopf's "Handler ... succeeded" line for the wake-up handlers: one per Pod event is noise."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        return not (message.endswith("succeeded.") and any(f"'{h}'" in message for h in WAKEUP_HANDLERS))
 
 
 def _wakeup(memo: kopf.Memo, namespace: str, job: str) -> asyncio.Event:
@@ -35,9 +45,11 @@ def configure(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: Any) -> Non
     settings.posting.level = logging.INFO
     settings.watching.server_timeout = 300
     settings.watching.client_timeout = 330
+    logging.getLogger("kopf.objects").addFilter(_QuietWakeups())
     memo.wakeups = {}
     memo.generations = {}
     memo.api = KubeApi()
+    preload()  # torch and gpytorch, once, before the first job needs a GP
 
 
 @kopf.on.event("pods", labels={JOB_LABEL: kopf.PRESENT})

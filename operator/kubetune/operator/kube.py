@@ -6,6 +6,7 @@ exchanged as plain JSON-shaped dicts so that the logic above stays testable with
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from collections.abc import Callable
@@ -29,6 +30,10 @@ class Conflict(Exception):
     """The job changed since we read it (HTTP 409): read again and redo the decision."""
 
 
+class PodRejected(Exception):
+    """The API server refused a trial Pod as invalid (400/422): the template is wrong, not the moment."""
+
+
 def _retrying(call: Callable[[], T], attempts: int = 6) -> T:
     delay = 0.2
     for attempt in range(attempts):
@@ -44,6 +49,13 @@ def _retrying(call: Callable[[], T], attempts: int = 6) -> T:
         time.sleep(delay)
         delay = min(delay * 2, 5.0)
     raise AssertionError("unreachable")
+
+
+def _api_message(err: ApiException) -> str:
+    try:
+        return str(json.loads(err.body)["message"])
+    except (TypeError, ValueError, KeyError):
+        return str(err.reason)
 
 
 class KubeApi:
@@ -102,6 +114,8 @@ class KubeApi:
         except ApiException as err:
             if err.status == 409:
                 return False
+            if err.status in (400, 422):
+                raise PodRejected(_api_message(err)) from None
             raise
 
     def delete_pod(self, namespace: str, name: str) -> None:

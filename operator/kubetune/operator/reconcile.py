@@ -15,8 +15,8 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from kubetune.errors import SpecError
-from kubetune.job import JobState, JobStatus, fail_invalid, plan
-from kubetune.operator.kube import Conflict, KubeApi
+from kubetune.job import JobReason, JobState, JobStatus, fail_invalid, plan, stop_active
+from kubetune.operator.kube import Conflict, KubeApi, PodRejected
 from kubetune.operator.observe import observe
 from kubetune.spec import MAX_JOB_NAME, TuningJobSpec, parse_spec
 from kubetune.template import render_pod
@@ -81,15 +81,19 @@ def _wait_seconds(spec: TuningJobSpec, status: JobStatus, now: float) -> float:
 
 def reconcile(api: KubeApi, namespace: str, name: str, attempts: int = 5) -> Outcome:
     """Bring one job one step forward; retried from scratch when the job changed under us."""
+    rejected: str | None = None
     for _ in range(attempts):
         try:
-            return _reconcile_once(api, namespace, name)
+            return _reconcile_once(api, namespace, name, rejected)
         except Conflict:
             log.info("job %s/%s changed while reconciling; reading it again", namespace, name)
+        except PodRejected as err:
+            rejected = f"spec.trialTemplate: the API server rejected the trial Pod: {err}"
     return Outcome(wait_seconds=0.5)
 
 
-def _reconcile_once(api: KubeApi, namespace: str, name: str) -> Outcome:
+def _reconcile_once(api: KubeApi, namespace: str, name: str, rejected: str | None) -> Outcome:
+    """One pass; ``rejected`` says the Pod template was refused, which makes the spec invalid."""
     job = api.get_job(namespace, name)
     if job is None or job["metadata"].get("deletionTimestamp"):
         return Outcome(finished=True)  # owner references delete the Pods
@@ -98,11 +102,16 @@ def _reconcile_once(api: KubeApi, namespace: str, name: str) -> Outcome:
     now = time.time()
     try:
         spec = _parse(job)
+        if rejected is not None:
+            raise SpecError("", rejected)
     except SpecError as err:
         if old.state is JobState.FAILED and old.message == str(err):
             return Outcome(finished=True)
         failed = fail_invalid(old, str(err), now)
+        failed, stopping = stop_active(failed, JobReason.INVALID_SPEC.value, now)
         api.patch_status(namespace, name, version, _status_patch(job.get("status"), failed.to_dict(None)))
+        for trial in stopping:
+            api.delete_pod(namespace, trial.name)
         return Outcome([Event("Warning", "InvalidSpec", str(err))], finished=True)
 
     status = old if spec.random_seed is not None or old.seed is not None else replace(old, seed=secrets.randbits(31))

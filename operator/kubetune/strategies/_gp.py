@@ -8,10 +8,15 @@ hundreds, where it is both exact and fast).
 from __future__ import annotations
 
 import math
-import gpytorch
+import warnings
+
 import numpy as np
 import torch
 from scipy.optimize import minimize
+
+# gpytorch 1.15 still calls torch.jit.script at import; torch 2.15 warns about it on every run.
+warnings.filterwarnings("ignore", message=r".*torch\.jit\.script.* is deprecated", category=FutureWarning)
+import gpytorch  # noqa: E402
 
 DTYPE = torch.float64
 _CHOLESKY_SIZE = 10_000  # never switch to gpytorch's iterative solvers at our sizes

@@ -17,6 +17,11 @@ from kubetune.space import Hyperparameters, SearchSpace
 from kubetune.strategies.base import Deduplicator, History, Strategy
 
 
+def preload() -> None:
+    """Import torch and gpytorch now (seconds), e.g. in a background thread while first trials run."""
+    import kubetune.strategies._gp  # noqa: F401
+
+
 class BayesianStrategy(Strategy):
     """GP-based proposals; every knob has a default that serves all TuningJobs.
 

@@ -1,0 +1,3 @@
+module kubetune.local/gosrc/etcd
+
+go 1.23.0

@@ -1,0 +1,3 @@
+module kubetune.local/gosrc/pause
+
+go 1.23.0
