@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -70,7 +71,8 @@ def successor_delays(trials: int, strategy: str) -> dict[str, object]:
     threading.Thread(target=watch_pods, args=(core, namespace, seen, stop), daemon=True).start()
     log = (RESULTS / "operator-bench.log").open("w")
     operator = subprocess.Popen([sys.executable, "-m", "kubetune.operator", "--namespace", namespace,
-                                 "--liveness", "http://127.0.0.1:0/healthz", "--quiet"], stdout=log, stderr=log)
+                                 "--liveness", "http://127.0.0.1:0/healthz", "--quiet"], stdout=log, stderr=log,
+                                env={**os.environ, "KUBECONFIG": str(KUBECONFIG)})
     started = time.time()
     try:
         manifest = tuningjob("latency", namespace, strategy=strategy, staticHyperparameters={"epochs": 1},

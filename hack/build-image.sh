@@ -14,10 +14,16 @@ t0=$SECONDS
 log "image $IMG: buildah bud -f $DOCKERFILE $CONTEXT"
 mkdir -p "$KUBETUNE_CACHE/logs"
 blog="$KUBETUNE_CACHE/logs/build-$(basename "$ARCHIVE" .tar).log"
-buildah bud --pull=never --layers --network "${BUILDAH_NETWORK:-host}" -f "$DOCKERFILE" -t "$IMG" "$CONTEXT" \
+# chroot isolation: buildah's default OCI runtime (crun) refuses this host's hybrid cgroups.
+# The host's CA bundle: pip inside RUN steps must trust what the host trusts (TLS-inspecting egress).
+ca_mount=()
+[[ -f /etc/ssl/certs/ca-certificates.crt ]] && ca_mount=(-v /etc/ssl/certs/ca-certificates.crt:/etc/ssl/certs/ca-certificates.crt:ro)
+buildah bud --pull=never --layers --isolation "${BUILDAH_ISOLATION:-chroot}" "${ca_mount[@]}" \
+  --network "${BUILDAH_NETWORK:-host}" -f "$DOCKERFILE" -t "$IMG" "$CONTEXT" \
   > "$blog" 2>&1 || { tail -30 "$blog" >&2; die "buildah bud $IMG failed (full log: $blog)"; }
 rm -f "$ARCHIVE.tmp"
 buildah push --quiet "$IMG" "docker-archive:$ARCHIVE.tmp:$IMG" && mv "$ARCHIVE.tmp" "$ARCHIVE"
+buildah rmi --prune >/dev/null 2>&1 || true  # superseded layers of earlier builds: gigabytes for the operator
 if [[ -S /run/containerd/containerd.sock ]] && ctr version >/dev/null 2>&1; then
   ctr -n k8s.io images import "$ARCHIVE" >/dev/null
   mkdir -p /var/lib/containerd/kubetune-imported && echo "$IMG" > "/var/lib/containerd/kubetune-imported/$(basename "$ARCHIVE").stamp"

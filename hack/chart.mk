@@ -5,7 +5,7 @@ KUBETUNE_CACHE ?= $(HOME)/.cache/kubetune
 include hack/versions.env
 CHART := charts/kubetune
 CHART_CRD := $(CHART)/crds/tuningjob.yaml
-HELM := $(KUBETUNE_CACHE)/bin/helm-$(HELM_VERSION)/helm
+HELM ?= $(KUBETUNE_CACHE)/bin/helm-$(HELM_VERSION)/helm
 KUBETUNE_NAMESPACE ?= kubetune-system
 
 .PHONY: helm chart-crds chart-lint chart-template chart-package chart-install chart-uninstall e2e
@@ -38,5 +38,5 @@ chart-uninstall: $(HELM)
 	KUBECONFIG=$${KUBECONFIG:-$(CURDIR)/.cluster/kubeconfig} $(HELM) uninstall kubetune --namespace $(KUBETUNE_NAMESPACE) --wait
 
 # The operator image is built by `make images` (hack/images.sh), which the e2e test runs itself.
-e2e: install trainer-env cluster-up  ## the end-to-end test alone: images, helm install, a TuningJob to Completed
+e2e: install cluster-up  ## the end-to-end test alone: images, helm install, a TuningJob to Completed
 	$(VENV)/bin/pytest -v tests/e2e

@@ -23,17 +23,18 @@ fi
 "$HACK_DIR/base-image.sh"
 
 archive_of() { echo "$IMAGE_CACHE/$(echo "$1" | tr '/:' '__').tar"; }
-# build IMAGE DOCKERFILE CONTEXT — rebuild when any file of the context is newer than the archive.
+# build IMAGE DOCKERFILE CONTEXT — rebuild only when the content of its inputs changed (a hash of the
+# Dockerfile and the context files it can see, kept beside the archive). Modification times would not
+# do: a fresh clone (CI) makes every file look new and would rebuild the 6 GB operator image each run.
 build() {
-  local img=$1 df=$2 ctx=$3 a
+  local img=$1 df=$2 ctx=$3 a inputs
   a=$(archive_of "$img")
-  # (runtime state, virtualenvs and caches in the context do not count)
-  if [[ -f $a && -z $(find "$ctx" "$df" \( -name .git -o -name .cluster -o -name '.venv*' -o -name runs \
-        -o -name __pycache__ -o -name .pytest_cache -o -name .hypothesis -o -name '*.egg-info' \) -prune \
-        -o -newer "$a" -print -quit 2>/dev/null) ]]; then
+  inputs=$("$HACK_DIR/context-hash.py" "$df" "$ctx")
+  if [[ -f $a && $(cat "$a.inputs" 2>/dev/null) == "$inputs" ]]; then
     log "image $img: up to date"
   else
     "$HACK_DIR/build-image.sh" "$img" "$df" "$ctx"
+    echo "$inputs" > "$a.inputs"
   fi
 }
 build docker.io/kubetune/testbox:0.1.0 "$HACK_DIR/testbox/Dockerfile" "$HACK_DIR/testbox"

@@ -144,6 +144,8 @@ def test_deleting_the_job_deletes_its_pods(kubectl: Kubectl, kube_namespace: str
     while len(trial_pods(kubectl, kube_namespace, "doomed")) < 2 and time.time() < deadline:
         time.sleep(0.5)
     assert len(trial_pods(kubectl, kube_namespace, "doomed")) == 2
+    # No finalizer: the job is deletable even while the operator is down, and GC removes its Pods.
+    operator.kill()
     kubectl("delete", "tuningjob", "doomed", "-n", kube_namespace, "--timeout=60s")
     deadline = time.time() + 90
     while trial_pods(kubectl, kube_namespace, "doomed") and time.time() < deadline:

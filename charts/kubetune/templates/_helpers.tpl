@@ -81,14 +81,15 @@ Namespaced rules: in the ClusterRole (all namespaces) or in a Role per watched n
   verbs: ["create"]
 {{- end }}
 
-{{/* Cluster-scoped reads: kopf discovers the CRD (always) and, cluster-wide, scans namespaces. */}}
-{{- define "kubetune.crdRules" -}}
+{{/*
+Cluster-scoped reads, in both modes (kopf's scanning): customresourcedefinitions to discover the
+TuningJob resource, namespaces because kopf 1.45 observes namespaces even when given exact names
+(without it: 403 retries in a loop, kopf #1153).
+*/}}
+{{- define "kubetune.clusterRules" -}}
 - apiGroups: ["apiextensions.k8s.io"]
   resources: ["customresourcedefinitions"]
   verbs: ["get", "list", "watch"]
-{{- end }}
-
-{{- define "kubetune.namespaceRules" -}}
 - apiGroups: [""]
   resources: ["namespaces"]
   verbs: ["list", "watch"]

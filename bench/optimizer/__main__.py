@@ -1,0 +1,149 @@
+"""CLI: run every method on every problem and setting, score, write results and plots.
+
+    .venv/bin/python -m bench.optimizer [--quick] [--seeds N] [--jobs 2] [--methods a,b]
+                                        [--tasks t1,t2] [--resume] [--no-timing] [--report-only]
+
+Runs are independent (task, setting, method, seed) jobs in ``--jobs`` processes (torch 1 thread
+each); each finished run is appended to ``bench/results/optimizer.runs.jsonl`` so an interrupted
+run can ``--resume``. Suggestion times are measured afterwards, alone, with torch on ``--threads``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+RESULTS = ROOT / "bench" / "results"
+BASELINE = ROOT / "bench" / "baseline" / "optimizer-baseline.json"
+RUNS = RESULTS / "optimizer.runs.jsonl"
+
+# (label, rounds, q, methods or None for all) for the real-model problems
+MODEL_SETTINGS = [("16x8", 16, 8, None), ("16x2", 16, 2, None),
+                  ("ref-Bayesian-30xq2", 15, 2, ["kubetune-Bayesian"]),
+                  ("ref-Random-120xq8", 15, 8, ["kubetune-Random"])]
+QUICK_FUNCTIONS = ["branin"]
+
+
+def _job(args: tuple) -> dict:
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+    from bench.optimizer.protocol import run
+    task, label, rounds, q, method, seed = args
+    record = run(task, method, seed, rounds, q, threads=1)
+    record["setting"] = label
+    return record
+
+
+def _baseline_job(task_name: str) -> tuple[str, list[float]]:
+    from bench.optimizer.scoring import random_baseline
+    from bench.optimizer.tasks import task_by_name
+    t = task_by_name(task_name)
+    return task_name, random_baseline(t.space, t.evaluate)
+
+
+def plan(quick: bool, seeds: int, methods: list[str], only: list[str] | None) -> list[tuple]:
+    from bench.optimizer.tasks import function_tasks, model_tasks
+    jobs = []
+    models = [t.name for t in model_tasks(quick)]
+    functions = [t for t in function_tasks() if not quick or t.name in QUICK_FUNCTIONS]
+    for seed in range(seeds):
+        for name in models:
+            if only and name not in only:
+                continue
+            for label, rounds, q, ms in MODEL_SETTINGS:
+                for m in (ms or methods):
+                    if m in methods:
+                        jobs.append((name, label, rounds, q, m, seed))
+        for t in functions:
+            if only and t.name not in only:
+                continue
+            for rounds, q in t.settings:
+                for m in methods:
+                    jobs.append((t.name, f"{rounds}x{q}", rounds, q, m, seed))
+    # longest first: HEBO and BoTorch at many asks dominate the wall time
+    cost = {"HEBO": 8, "botorch-qLogNEI": 3, "kubetune-Bayesian": 2, "optuna-GP": 1.5, "skopt-GP": 1.5}
+    jobs.sort(key=lambda j: -(j[2] * j[3]) * cost.get(j[4], 0.1))
+    return jobs
+
+
+def main() -> None:
+    from bench.optimizer.methods import METHODS
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="3 seeds, 2 model problems and Branin")
+    parser.add_argument("--seeds", type=int, default=None, help="default 5 (3 with --quick)")
+    parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=2, help="torch threads for the suggestion-time table")
+    parser.add_argument("--methods", default=",".join(METHODS))
+    parser.add_argument("--tasks", default=None, help="comma-separated problem names (default: all of the mode)")
+    parser.add_argument("--resume", action="store_true", help=f"keep the runs already in {RUNS.name}")
+    parser.add_argument("--no-timing", action="store_true")
+    parser.add_argument("--timing-only", action="store_true", help="only the suggestion-time table, then the report")
+    parser.add_argument("--report-only", action="store_true", help="score and plot what is in the runs file")
+    parser.add_argument("--freeze-baseline", action="store_true",
+                        help="also lower the baseline's opt to this run's best values (otherwise only problems "
+                             "missing from the frozen baseline get an entry)")
+    args = parser.parse_args()
+    seeds = args.seeds or (3 if args.quick else 5)
+    methods = args.methods.split(",")
+    only = args.tasks.split(",") if args.tasks else None
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    started = time.time()
+
+    meta_path = RESULTS / "optimizer.meta.json"
+    meta = json.loads(meta_path.read_text()) if (args.resume or args.report_only or args.timing_only) and meta_path.exists() else {}
+    command = " ".join(["python", "-m", "bench.optimizer", *sys.argv[1:]])
+    if args.timing_only:
+        meta.update({"threads": args.threads, "timing_command": command})
+    elif not args.report_only:
+        meta.update({"quick": args.quick, "seeds": seeds, "methods": methods, "jobs": args.jobs,
+                     "threads": args.threads, "command": command})
+    if not args.report_only and not args.timing_only:
+        jobs = plan(args.quick, seeds, methods, only)
+        done = set()
+        if args.resume and RUNS.exists():
+            for line in RUNS.read_text().splitlines():
+                r = json.loads(line)
+                done.add((r["task"], r["setting"], r["rounds"], r["q"], r["method"], r["seed"]))
+        elif RUNS.exists():
+            RUNS.unlink()
+        jobs = [j for j in jobs if j not in done]
+        print(f"{len(jobs)} runs to do ({len(done)} kept), {args.jobs} processes", flush=True)
+        with ProcessPoolExecutor(args.jobs) as pool, RUNS.open("a") as sink:
+            futures = {pool.submit(_job, j): j for j in jobs}
+            for i, f in enumerate(as_completed(futures), 1):
+                r = f.result()
+                sink.write(json.dumps(r, default=str) + "\n")
+                sink.flush()
+                best = min(r["losses"]) if r["losses"] else None
+                print(f"[{i}/{len(jobs)} {time.time() - started:6.0f}s] {r['task']} {r['setting']} {r['method']} "
+                      f"seed {r['seed']}: best {best} in {r.get('seconds', 0):.0f}s {r.get('error', '')}", flush=True)
+        meta["runs_seconds"] = meta.get("runs_seconds", 0) + time.time() - started
+
+    from bench.optimizer import report
+    records = [json.loads(line) for line in RUNS.read_text().splitlines()] if RUNS.exists() else []
+    t0 = time.time()
+    report.ensure_baseline(records, BASELINE, freeze=args.freeze_baseline, jobs=args.jobs,
+                           baseline_job=_baseline_job)
+    meta["baseline_seconds"] = meta.get("baseline_seconds", 0) + time.time() - t0
+    timing_path = RESULTS / "optimizer.timing.json"
+    if args.timing_only or not (args.no_timing or args.report_only):
+        from bench.optimizer import timing
+        t0 = time.time()
+        rows = timing.run(methods, threads=args.threads, limit_s=60.0 if args.quick else 300.0,
+                          log=lambda r: print("timing", r, flush=True))
+        timing_path.write_text(json.dumps(rows, indent=1))
+        meta["timing_seconds"] = time.time() - t0
+    meta["total_seconds"] = meta.get("total_seconds", 0) + time.time() - started
+    meta_path.write_text(json.dumps(meta, indent=1))
+    timing_rows = json.loads(timing_path.read_text()) if timing_path.exists() else []
+    report.write(records, BASELINE, timing_rows, meta, RESULTS)
+    print(f"done in {time.time() - started:.0f}s; see {RESULTS / 'optimizer.md'}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,61 @@
+"""Side-by-side runs of a few methods (e.g. a Bayesian variant) without touching the main results.
+
+    .venv/bin/python -m bench.optimizer.experiment --methods kubetune-Bayesian,kubetune-Bayesian+yj \
+        --tasks DT-diabetes-mse,linear-breast-nll --settings 16x2 --seeds 3 --out /tmp/exp.jsonl
+Scores use the frozen baseline where the problem has an entry.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+import numpy as np
+
+from bench.optimizer import scoring
+from bench.optimizer.__main__ import BASELINE, _job
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--methods", required=True)
+    parser.add_argument("--tasks", required=True)
+    parser.add_argument("--settings", default="16x2", help="comma-separated ROUNDSxQ")
+    parser.add_argument("--seeds", type=int, default=3)
+    parser.add_argument("--jobs", type=int, default=1)
+    parser.add_argument("--out", default="/tmp/bench-experiment.jsonl")
+    args = parser.parse_args()
+    jobs = []
+    for setting in args.settings.split(","):
+        rounds, q = map(int, setting.split("x"))
+        for task in args.tasks.split(","):
+            for m in args.methods.split(","):
+                for seed in range(args.seeds):
+                    jobs.append((task, setting, rounds, q, m, seed))
+    with ProcessPoolExecutor(args.jobs) as pool, open(args.out, "a") as sink:
+        records = []
+        for r in pool.map(_job, jobs):
+            sink.write(json.dumps(r, default=str) + "\n")
+            records.append(r)
+            print(r["task"], r["setting"], r["method"], r["seed"], min(r["losses"]) if r["losses"] else r.get("error"),
+                  f"{r.get('seconds', 0):.0f}s", flush=True)
+    base = scoring.load_baseline(BASELINE).get("problems", {})
+    from bench.optimizer.tasks import function_tasks
+    fns = {t.name: t.optimum for t in function_tasks()}
+    keys = sorted({(r["task"], r["setting"], r["method"]) for r in records})
+    for task, setting, m in keys:
+        bests = [min(r["losses"]) for r in records if (r["task"], r["setting"], r["method"]) == (task, setting, m)]
+        if task in base:
+            s = 100 * (1 - scoring.problem_normalised(bests, base[task]["clip"], base[task]["opt"]))
+            print(f"{task:22s} {setting:6s} {m:28s} score {s:6.1f}  mean best {np.mean(bests):.5g}")
+        elif task in fns:
+            print(f"{task:22s} {setting:6s} {m:28s} mean log10 regret "
+                  f"{np.mean([scoring.log10_regret(b, fns[task]) for b in bests]):.2f}")
+        else:
+            print(f"{task:22s} {setting:6s} {m:28s} mean best {np.mean(bests):.5g}")
+
+
+if __name__ == "__main__":
+    main()

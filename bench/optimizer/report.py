@@ -1,0 +1,298 @@
+"""Scores, tables (``optimizer.md``), raw results (``optimizer.json``) and plots."""
+
+from __future__ import annotations
+
+import json
+import math
+from collections import defaultdict
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+
+from bench.optimizer import scoring
+from bench.optimizer.methods import METHODS
+from bench.optimizer.tasks import function_tasks
+
+FUNCTIONS = {t.name: t for t in function_tasks()}
+MAIN_SETTINGS = ["16x8", "16x2"]
+REF_B, REF_R = "ref-Bayesian-30xq2", "ref-Random-120xq8"
+
+
+def _is_model(task: str) -> bool:
+    return task not in FUNCTIONS
+
+
+def ensure_baseline(records: list[dict], path: Path, freeze: bool, jobs: int,
+                    baseline_job: Callable[[str], tuple[str, list[float]]]) -> dict:
+    data = scoring.load_baseline(path)
+    problems = data.setdefault("problems", {})
+    tasks = sorted({r["task"] for r in records if _is_model(r["task"])})
+    missing = [t for t in tasks if t not in problems]
+    if missing:
+        with ProcessPoolExecutor(jobs) as pool:
+            for name, losses in pool.map(baseline_job, missing):
+                problems[name] = scoring.baseline_entry(losses)
+                print(f"baseline {name}: clip {problems[name]['clip']:.5g}, random best {problems[name]['opt']:.5g}",
+                      flush=True)
+    for r in records:
+        if r["task"] in problems and r["losses"] and (freeze or r["task"] in missing):
+            scoring.update_opt(problems[r["task"]], min(r["losses"]), f"{r['method']} seed {r['seed']} {r['setting']}")
+    data["about"] = ("clip = median loss of one random evaluation, opt = best loss ever found "
+                     f"({scoring.N_RANDOM} random evaluations per problem plus every method's best of the run "
+                     "that froze it); 3-fold CV, fixed folds and model seeds")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(data, indent=1, sort_keys=True))
+    return data
+
+
+def _group(records: list[dict]) -> dict[tuple[str, str, str], list[dict]]:
+    groups: dict[tuple[str, str, str], list[dict]] = defaultdict(list)
+    for r in records:
+        if r["losses"] and "error" not in r:
+            groups[(r["task"], r["setting"], r["method"])].append(r)
+    return groups
+
+
+def _fmt(x: float, digits: int = 3) -> str:
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return "—"
+    return f"{x:.{digits}g}" if abs(x) < 1e4 else f"{x:.3e}"
+
+
+def _rank(values: dict[str, float]) -> dict[str, float]:
+    """Average ranks (1 = best, lower value better); ties share."""
+    items = sorted(values.items(), key=lambda kv: kv[1])
+    ranks: dict[str, float] = {}
+    i = 0
+    while i < len(items):
+        j = i
+        while j + 1 < len(items) and abs(items[j + 1][1] - items[i][1]) < 1e-12:
+            j += 1
+        for k in range(i, j + 1):
+            ranks[items[k][0]] = (i + j) / 2 + 1
+        i = j + 1
+    return ranks
+
+
+def analyse(records: list[dict], baseline: dict) -> dict[str, Any]:
+    groups = _group(records)
+    problems = baseline.get("problems", {})
+    out: dict[str, Any] = {"model": {}, "function": {}, "ranks": defaultdict(list), "reference": {}}
+    model_tasks = sorted({t for t, _, _ in groups if _is_model(t)})
+    for setting in MAIN_SETTINGS:
+        per_method: dict[str, dict[str, float]] = defaultdict(dict)
+        for task in model_tasks:
+            b = problems.get(task)
+            if not b:
+                continue
+            normal = {}
+            for m in METHODS:
+                runs = groups.get((task, setting, m))
+                if runs:
+                    normal[m] = scoring.problem_normalised([min(r["losses"]) for r in runs], b["clip"], b["opt"])
+                    per_method[m][task] = normal[m]
+            for m, rank in _rank(normal).items():
+                out["ranks"][m].append(rank)
+        out["model"][setting] = {m: {"per_task": {t: 100 * (1 - v) for t, v in d.items()},
+                                     "score": scoring.score(d.values()), "n_tasks": len(d),
+                                     "seeds": sorted({r["seed"] for t in d for r in groups[(t, setting, m)]})}
+                                 for m, d in per_method.items()}
+    rows = []
+    for task in model_tasks:
+        b = problems.get(task)
+        rb, rr = groups.get((task, REF_B, "kubetune-Bayesian")), groups.get((task, REF_R, "kubetune-Random"))
+        if b and rb and rr:
+            sb = 100 * (1 - scoring.problem_normalised([min(r["losses"]) for r in rb], b["clip"], b["opt"]))
+            sr = 100 * (1 - scoring.problem_normalised([min(r["losses"]) for r in rr], b["clip"], b["opt"]))
+            rows.append({"task": task, "bayesian_30_q2": sb, "random_120_q8": sr, "holds": sb >= sr,
+                         "seeds": len(rb)})
+    out["reference"] = {"rows": rows, "fraction": (sum(r["holds"] for r in rows) / len(rows)) if rows else None}
+    for task, fn in FUNCTIONS.items():
+        for setting in sorted({s for t, s, _ in groups if t == task}):
+            stats = {}
+            for m in METHODS:
+                runs = groups.get((task, setting, m))
+                if runs:
+                    regrets = [min(r["losses"]) - fn.optimum for r in runs]
+                    stats[m] = {"mean": float(np.mean(regrets)), "median": float(np.median(regrets)),
+                                "mean_log10": float(np.mean([scoring.log10_regret(min(r["losses"]), fn.optimum)
+                                                             for r in runs])), "seeds": len(runs)}
+            for m, rank in _rank({m: s["mean_log10"] for m, s in stats.items()}).items():
+                out["ranks"][m].append(rank)
+            out["function"][f"{task} {setting}"] = stats
+    out["median_rank"] = {m: float(np.median(v)) for m, v in out["ranks"].items()}
+    out["ranks"] = dict(out["ranks"])
+    ask = defaultdict(list)
+    for r in records:
+        for k, s in r.get("ask_seconds", [])[1:]:  # skip the first (batch of q, imports)
+            ask[(r["method"], r["q"])].append(s)
+    out["ask_in_runs"] = {f"{m} q{q}": {"mean": float(np.mean(v)), "p95": float(np.percentile(v, 95))}
+                          for (m, q), v in sorted(ask.items())}
+    return out
+
+
+def _curves(records: list[dict], baseline: dict, path: Path) -> None:
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    groups = _group(records)
+    panels = sorted({(t, s) for t, s, _ in groups if not s.startswith("ref-")})
+    if not panels:
+        return
+    cols = 3
+    rows = math.ceil(len(panels) / cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(5 * cols, 3.6 * rows), squeeze=False)
+    problems = baseline.get("problems", {})
+    for ax, (task, setting) in zip(axes.flat, panels):
+        for m in METHODS:
+            runs = groups.get((task, setting, m))
+            if not runs:
+                continue
+            n = min(len(r["losses"]) for r in runs)
+            curves = np.stack([scoring.best_so_far(r["losses"][:n]) for r in runs])
+            if _is_model(task):
+                b = problems.get(task)
+                if not b:
+                    continue
+                y = np.minimum(1, (curves.mean(0) - b["opt"]) / max(b["clip"] - b["opt"], 1e-12))
+                ax.set_ylabel("normalised loss (mean over seeds)")
+            else:
+                y = np.log10(np.maximum(curves - FUNCTIONS[task].optimum, 1e-8)).mean(0)
+                ax.set_ylabel("log10 simple regret (mean)")
+            ax.plot(np.arange(1, n + 1), y, label=m, lw=2 if m.startswith("kubetune") else 1)
+        ax.set_title(f"{task} {setting}")
+        ax.set_xlabel("evaluations told")
+    for ax in list(axes.flat)[len(panels):]:
+        ax.axis("off")
+    axes.flat[0].legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(path, dpi=80)
+    plt.close(fig)
+
+
+def _score_plot(analysis: dict, path: Path) -> None:
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    fig, ax = plt.subplots(figsize=(9, 4))
+    width = 0.8 / max(1, len(MAIN_SETTINGS))
+    for i, setting in enumerate(MAIN_SETTINGS):
+        scores = analysis["model"].get(setting, {})
+        ms = [m for m in METHODS if m in scores]
+        ax.bar(np.arange(len(ms)) + i * width, [scores[m]["score"] for m in ms], width, label=setting)
+        ax.set_xticks(np.arange(len(ms)) + width / 2, ms, rotation=20, fontsize=8)
+    ax.set_ylabel("score (100 = best known, 0 = one random draw)")
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=80)
+    plt.close(fig)
+
+
+def _timing_plot(rows: list[dict], path: Path) -> None:
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    combos = sorted({(r["dim"], r["q"]) for r in rows})
+    if not combos:
+        return
+    fig, axes = plt.subplots(1, len(combos), figsize=(4.2 * len(combos), 3.6), squeeze=False)
+    for ax, (d, q) in zip(axes[0], combos):
+        for m in METHODS:
+            pts = [(r["observations"], r["seconds"]) for r in rows
+                   if r["method"] == m and r["dim"] == d and r["q"] == q and "seconds" in r]
+            if pts:
+                ax.plot(*zip(*pts), marker="o", label=m)
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        ax.set_title(f"d={d}, q={q}")
+        ax.set_xlabel("observations")
+        ax.set_ylabel("seconds per ask")
+    axes[0][0].legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(path, dpi=80)
+    plt.close(fig)
+
+
+def write(records: list[dict], baseline_path: Path, timing_rows: list[dict], meta: dict, outdir: Path) -> None:
+    baseline = scoring.load_baseline(baseline_path)
+    a = analyse(records, baseline)
+    lines = ["# Optimizer benchmark (issue 7)", "",
+             f"Command: `{meta.get('command')}` — {meta.get('seeds')} seeds, {meta.get('jobs')} processes. "
+             f"Wall time: runs {meta.get('runs_seconds', 0) / 60:.1f} min, baseline {meta.get('baseline_seconds', 0) / 60:.1f} min, "
+             f"suggestion times {meta.get('timing_seconds', 0) / 60:.1f} min, total {meta.get('total_seconds', 0) / 60:.1f} min.",
+             "", "Protocol: asynchronous parallel (q trials in flight, tell one → ask one; simulated log-normal "
+             "durations paired across methods by seed). Real-model score = 100 × (1 − mean normalised loss) against "
+             f"the frozen baseline `{baseline_path.relative_to(baseline_path.parents[2])}`.", ""]
+    errors = [r for r in records if "error" in r]
+    if errors:
+        lines += ["## Runs that failed (listed, not dropped)", "", "| problem | setting | method | seed | error |",
+                  "|---|---|---|---|---|"]
+        lines += [f"| {r['task']} | {r['setting']} | {r['method']} | {r['seed']} | {r['error'][:160]} |" for r in errors]
+        lines.append("")
+    absent = [m for m in METHODS if m not in meta.get("methods", METHODS)]
+    if absent:
+        lines += [f"Methods not in this run: {', '.join(absent)}", ""]
+    for setting in MAIN_SETTINGS:
+        scores = a["model"].get(setting)
+        if not scores:
+            continue
+        tasks = sorted({t for s in scores.values() for t in s["per_task"]})
+        lines += [f"## Real-model problems, {setting} — score per problem and overall", "",
+                  "| method | score | " + " | ".join(tasks) + " |", "|---|---|" + "---|" * len(tasks)]
+        for m in METHODS:
+            if m in scores:
+                s = scores[m]
+                lines.append(f"| {m} | **{s['score']:.1f}** | " +
+                             " | ".join(_fmt(s["per_task"].get(t, math.nan), 4) for t in tasks) + " |")
+        lines.append("")
+    ref = a["reference"]
+    if ref["rows"]:
+        lines += ["## Reference comparison: kubetune Bayesian 30 trials q2 vs Random 120 trials q8", "",
+                  "| problem | Bayesian 30/q2 | Random 120/q8 | holds |", "|---|---|---|---|"]
+        lines += [f"| {r['task']} | {r['bayesian_30_q2']:.1f} | {r['random_120_q8']:.1f} | {'yes' if r['holds'] else 'NO'} |"
+                  for r in ref["rows"]]
+        lines += ["", f"Bayesian@30/q2 ≥ Random@120/q8 on **{ref['fraction'] * 100:.0f}%** of problems.", ""]
+    if a["function"]:
+        lines += ["## Test functions — simple regret (best − optimum)", "",
+                  "| problem | method | mean | median | mean log10 | seeds |", "|---|---|---|---|---|---|"]
+        for key, stats in a["function"].items():
+            for m in METHODS:
+                if m in stats:
+                    s = stats[m]
+                    lines.append(f"| {key} | {m} | {_fmt(s['mean'])} | {_fmt(s['median'])} | {s['mean_log10']:.2f} | {s['seeds']} |")
+        lines.append("")
+    if a["median_rank"]:
+        lines += ["## Median rank over all problems and settings (1 = best)", "", "| method | median rank | n |",
+                  "|---|---|---|"]
+        lines += [f"| {m} | {a['median_rank'][m]:.1f} | {len(a['ranks'][m])} |"
+                  for m in sorted(a["median_rank"], key=a["median_rank"].get)]
+        lines.append("")
+    if a["ask_in_runs"]:
+        lines += ["## Seconds per ask during the runs (1 torch thread per process, 2 processes)", "",
+                  "| method, q | mean | p95 |", "|---|---|---|"]
+        lines += [f"| {k} | {v['mean']:.3f} | {v['p95']:.3f} |" for k, v in a["ask_in_runs"].items()]
+        lines.append("")
+    if timing_rows:
+        lines += ["## Suggestion cost: seconds per ask (one ask of q points, torch on "
+                  f"{meta.get('threads', 2)} threads)", "", "| method | d | q | n=10 | n=128 | n=500 |",
+                  "|---|---|---|---|---|---|"]
+        cells = {(r["method"], r["dim"], r["q"], r["observations"]): r for r in timing_rows}
+        for m in METHODS:
+            for d in (3, 10):
+                for q in (1, 8):
+                    row = [cells.get((m, d, q, n)) for n in (10, 128, 500)]
+                    if any(row):
+                        lines.append(f"| {m} | {d} | {q} | " + " | ".join(
+                            (f"{c['seconds']:.3f}" if "seconds" in c else ("skipped" if "skipped" in c else "error"))
+                            if c else "—" for c in row) + " |")
+        lines.append("")
+    lines += ["Plots: `optimizer_curves.png` (best-so-far), `optimizer_scores.png`, `optimizer_timing.png`.", ""]
+    (outdir / "optimizer.md").write_text("\n".join(lines))
+    (outdir / "optimizer.json").write_text(json.dumps(
+        {"meta": meta, "baseline": baseline, "analysis": a, "timing": timing_rows, "runs": records},
+        default=str))
+    _curves(records, baseline, outdir / "optimizer_curves.png")
+    _score_plot(a, outdir / "optimizer_scores.png")
+    _timing_plot(timing_rows, outdir / "optimizer_timing.png")

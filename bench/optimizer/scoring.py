@@ -1,0 +1,66 @@
+"""Bayesmark-style scoring against a frozen baseline, and simple regret for test functions.
+
+Per problem: ``clip`` is the median loss of a single random evaluation, ``opt`` the best loss
+ever found (random evaluations and every method's best). A method's normalised loss on a
+problem is ``(mean over seeds of its best-so-far − opt) / (clip − opt)``, capped at 1 (no better
+than one random draw on average counts as 1, not worse); its score over a set of problems is
+``100 × (1 − mean normalised loss)``: 100 = found the best known value on every seed, 0 = no
+better than a single random draw.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Any, Callable, Iterable
+
+import numpy as np
+
+from bench.optimizer.space import Param, sample
+
+N_RANDOM = 512
+
+
+def normalised_loss(best: float, clip: float, opt: float) -> float:
+    if clip <= opt:
+        return 0.0
+    return min(1.0, (best - opt) / (clip - opt))
+
+
+def score(normalised: Iterable[float]) -> float:
+    values = list(normalised)
+    return 100.0 * (1.0 - float(np.mean(values))) if values else math.nan
+
+
+def problem_normalised(bests_over_seeds: Iterable[float], clip: float, opt: float) -> float:
+    return normalised_loss(float(np.mean(list(bests_over_seeds))), clip, opt)
+
+
+def best_so_far(losses: list[float]) -> np.ndarray:
+    return np.minimum.accumulate(np.asarray(losses, dtype=float))
+
+
+def random_baseline(space: list[Param], evaluate: Callable[[dict[str, Any]], float], n: int = N_RANDOM,
+                    seed: int = 12345) -> list[float]:
+    rng = np.random.default_rng(seed)
+    return [float(evaluate(sample(space, rng))) for _ in range(n)]
+
+
+def baseline_entry(random_losses: list[float]) -> dict[str, Any]:
+    arr = np.asarray(random_losses)
+    return {"clip": float(np.median(arr)), "opt": float(arr.min()), "opt_source": "random",
+            "n_random": int(len(arr)), "random_mean": float(arr.mean())}
+
+
+def update_opt(entry: dict[str, Any], value: float, source: str) -> None:
+    if value < entry["opt"]:
+        entry["opt"], entry["opt_source"] = float(value), source
+
+
+def log10_regret(best: float, optimum: float, floor: float = 1e-8) -> float:
+    return math.log10(max(best - optimum, floor))
+
+
+def load_baseline(path: Path) -> dict[str, Any]:
+    return json.loads(path.read_text()) if path.exists() else {}
