@@ -5,10 +5,11 @@ VENV := .venv
 KUBETUNE_CACHE ?= $(HOME)/.cache/kubetune
 export KUBETUNE_CACHE
 
-.PHONY: install demo test unit
+.PHONY: install demo test unit crds
 
 include trainer-image/trainer.mk
 include hack/cluster.mk
+include hack/chart.mk
 
 install: $(VENV)/.installed
 
@@ -25,5 +26,9 @@ demo: install trainer-env
 unit: install
 	$(VENV)/bin/pytest -m "not cluster and not image" tests
 
-test: install trainer-env cluster-up
+test: install trainer-env images cluster-up
 	$(VENV)/bin/pytest tests
+
+crds: install  ## regenerate crds/tuningjob.yaml from the spec model, then the chart's copy
+	$(VENV)/bin/python -m kubetune.crd > crds/tuningjob.yaml
+	$(MAKE) --no-print-directory chart-crds

@@ -11,6 +11,7 @@ IMG=$1 DOCKERFILE=$2 CONTEXT=$3
 mkdir -p "$IMAGE_CACHE"
 ARCHIVE="$IMAGE_CACHE/$(echo "$IMG" | tr '/:' '__').tar"
 t0=$SECONDS
+previous=$(buildah images -q "$IMG" 2>/dev/null | head -1 || true)
 log "image $IMG: buildah bud -f $DOCKERFILE $CONTEXT"
 mkdir -p "$KUBETUNE_CACHE/logs"
 blog="$KUBETUNE_CACHE/logs/build-$(basename "$ARCHIVE" .tar).log"
@@ -23,7 +24,11 @@ buildah bud --pull=never --layers --isolation "${BUILDAH_ISOLATION:-chroot}" "${
   > "$blog" 2>&1 || { tail -30 "$blog" >&2; die "buildah bud $IMG failed (full log: $blog)"; }
 rm -f "$ARCHIVE.tmp"
 buildah push --quiet "$IMG" "docker-archive:$ARCHIVE.tmp:$IMG" && mv "$ARCHIVE.tmp" "$ARCHIVE"
-buildah rmi --prune >/dev/null 2>&1 || true  # superseded layers of earlier builds: gigabytes for the operator
+# The image this build superseded (not the layer cache, which keeps rebuilds incremental): for the
+# operator that is gigabytes per rebuild.
+if [[ -n $previous && $previous != "$(buildah images -q "$IMG" 2>/dev/null | head -1)" ]]; then
+  buildah rmi "$previous" >/dev/null 2>&1 || true
+fi
 if [[ -S /run/containerd/containerd.sock ]] && ctr version >/dev/null 2>&1; then
   ctr -n k8s.io images import "$ARCHIVE" >/dev/null
   mkdir -p /var/lib/containerd/kubetune-imported && echo "$IMG" > "/var/lib/containerd/kubetune-imported/$(basename "$ARCHIVE").stamp"

@@ -65,9 +65,10 @@ def plan(quick: bool, seeds: int, methods: list[str], only: list[str] | None) ->
             for rounds, q in t.settings:
                 for m in methods:
                     jobs.append((t.name, f"{rounds}x{q}", rounds, q, m, seed))
-    # longest first: HEBO and BoTorch at many asks dominate the wall time
+    # seed by seed (an interrupted run still has complete, paired seeds), longest first within a
+    # seed: HEBO and BoTorch at many asks dominate the wall time
     cost = {"HEBO": 8, "botorch-qLogNEI": 3, "kubetune-Bayesian": 2, "optuna-GP": 1.5, "skopt-GP": 1.5}
-    jobs.sort(key=lambda j: -(j[2] * j[3]) * cost.get(j[4], 0.1))
+    jobs.sort(key=lambda j: (j[5], -(j[2] * j[3]) * cost.get(j[4], 0.1)))
     return jobs
 
 
