@@ -47,7 +47,7 @@ stop kube-apiserver
 stop etcd
 
 # Mounts left by pods: kubelet volumes, sandbox network namespaces, containerd rootfs/shm.
-grep -oE " ($KUBELET_ROOT|/run/netns/cni-|/var/run/netns/cni-|/run/containerd/io.containerd|/var/lib/containerd/io.containerd.grpc.v1.cri/sandboxes)[^ ]*" /proc/mounts |
+{ grep -oE " ($KUBELET_ROOT|/run/netns/cni-|/var/run/netns/cni-|/run/containerd/io.containerd|/var/lib/containerd/io.containerd.grpc.v1.cri/sandboxes)[^ ]*" /proc/mounts || true; } |
   sort -r | while read -r m; do umount -l "$m" 2>/dev/null || true; done
 rm -f /run/netns/cni-* 2>/dev/null || true
 rm -rf /var/lib/cni/networks/kubetune
