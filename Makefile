@@ -26,7 +26,8 @@ demo: install trainer-env
 unit: install
 	$(VENV)/bin/pytest -m "not cluster and not image" tests
 
-test: install trainer-env images cluster-up
+# cluster-up first: with containerd running, an image rebuild can drop the superseded copy first (disk).
+test: install trainer-env cluster-up images
 	$(VENV)/bin/pytest tests
 
 crds: install  ## regenerate crds/tuningjob.yaml from the spec model, then the chart's copy

@@ -42,7 +42,7 @@ if [[ $MODE == all ]]; then
   [[ -f $REPO_ROOT/trainer-image/Dockerfile ]] || die "trainer-image/Dockerfile missing"
   build docker.io/kubetune/trainer:0.1.0 "$REPO_ROOT/trainer-image/Dockerfile" "$REPO_ROOT/trainer-image"
   if [[ -f $REPO_ROOT/operator/Dockerfile ]]; then
-    build docker.io/kubetune/operator:0.1.0 "$REPO_ROOT/operator/Dockerfile" "$REPO_ROOT"
+    DROP_AFTER_EXPORT=1 build docker.io/kubetune/operator:0.1.0 "$REPO_ROOT/operator/Dockerfile" "$REPO_ROOT"
   fi
 fi
 

@@ -48,11 +48,23 @@ def ensure_baseline(records: list[dict], path: Path, freeze: bool, jobs: int,
 
 
 def _group(records: list[dict]) -> dict[tuple[str, str, str], list[dict]]:
+    """Runs by (problem, setting, method), keeping only the seeds that every method of that
+    (problem, setting) completed — scores stay paired when a run was interrupted."""
     groups: dict[tuple[str, str, str], list[dict]] = defaultdict(list)
     for r in records:
         if r["losses"] and "error" not in r:
             groups[(r["task"], r["setting"], r["method"])].append(r)
-    return groups
+    seeds: dict[tuple[str, str], set] = {}
+    for (task, setting, _), runs in groups.items():
+        s = {r["seed"] for r in runs}
+        seeds[(task, setting)] = seeds[(task, setting)] & s if (task, setting) in seeds else s
+    # the reference pair (two settings, one method each) is paired too
+    for task in {t for t, _ in seeds}:
+        if (task, REF_B) in seeds and (task, REF_R) in seeds:
+            both = seeds[(task, REF_B)] & seeds[(task, REF_R)]
+            seeds[(task, REF_B)] = seeds[(task, REF_R)] = both
+    return {k: sorted((r for r in v if r["seed"] in seeds[(k[0], k[1])]), key=lambda r: r["seed"])
+            for k, v in groups.items() if any(r["seed"] in seeds[(k[0], k[1])] for r in v)}
 
 
 def _fmt(x: float, digits: int = 3) -> str:

@@ -57,9 +57,9 @@ def run(methods_: list[str], dims=(3, 10), observations=(10, 128, 500), qs=(1, 8
     torch.set_num_threads(threads)
     rows = []
     for method in methods_:
-        slow = False
         for dim in dims:
             for q in qs:
+                slow = False  # within one (d, q) series: skip the larger histories once a cell is too slow
                 for n in observations:
                     row = {"method": method, "dim": dim, "q": q, "observations": n}
                     if slow:
