@@ -267,7 +267,11 @@ class Hebo(Method):
             self._call({"cmd": "quit"})
         except Exception:  # noqa: BLE001
             pass
-        self.proc.wait(timeout=10)
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
 
 
 METHODS = ["kubetune-Bayesian", "kubetune-Random", "optuna-TPE", "optuna-GP", "skopt-GP",

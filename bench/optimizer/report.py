@@ -237,6 +237,8 @@ def write(records: list[dict], baseline_path: Path, timing_rows: list[dict], met
              "", "Protocol: asynchronous parallel (q trials in flight, tell one → ask one; simulated log-normal "
              "durations paired across methods by seed). Real-model score = 100 × (1 − mean normalised loss) against "
              f"the frozen baseline `{baseline_path.relative_to(baseline_path.parents[2])}`.", ""]
+    for note in meta.get("notes", []):
+        lines += [f"> {note}", ""]
     errors = [r for r in records if "error" in r]
     if errors:
         lines += ["## Runs that failed (listed, not dropped)", "", "| problem | setting | method | seed | error |",
@@ -252,11 +254,11 @@ def write(records: list[dict], baseline_path: Path, timing_rows: list[dict], met
             continue
         tasks = sorted({t for s in scores.values() for t in s["per_task"]})
         lines += [f"## Real-model problems, {setting} — score per problem and overall", "",
-                  "| method | score | " + " | ".join(tasks) + " |", "|---|---|" + "---|" * len(tasks)]
+                  "| method | score | seeds | " + " | ".join(tasks) + " |", "|---|---|---|" + "---|" * len(tasks)]
         for m in METHODS:
             if m in scores:
                 s = scores[m]
-                lines.append(f"| {m} | **{s['score']:.1f}** | " +
+                lines.append(f"| {m} | **{s['score']:.1f}** | {','.join(map(str, s['seeds']))} | " +
                              " | ".join(_fmt(s["per_task"].get(t, math.nan), 4) for t in tasks) + " |")
         lines.append("")
     ref = a["reference"]

@@ -54,7 +54,10 @@ class BayesianStrategy(Strategy):
         finite = [(p, y) for p, y in history.observed if y is not None and math.isfinite(y)]
         proposals = self._initial_design(space, taken, asked, n)
         if len(proposals) < n and len(finite) >= 2:
-            proposals += self._model_based(space, history, taken, n - len(proposals), rng)
+            from kubetune.strategies._gp import torch_threads
+
+            with torch_threads():
+                proposals += self._model_based(space, history, taken, n - len(proposals), rng)
         return taken.fill_randomly(proposals, n, rng)
 
     def _initial_design(self, space: SearchSpace, taken: Deduplicator, asked: int,
