@@ -124,3 +124,19 @@ def test_best_respects_objective_type() -> None:
         for value in (0.1, 0.9, 0.5):
             opt.tell({"x": value}, value)
         assert opt.best() == ({"x": expected}, expected)
+
+
+def test_surrogate_kernel_matches_gpytorch() -> None:
+    import torch
+
+    from kubetune.strategies._gp import DTYPE, Surrogate, _ExactGP
+
+    rng = np.random.default_rng(0)
+    x = rng.random((12, 3))
+    surrogate = Surrogate.fit(x, ((x - 0.3) ** 2).sum(1))
+    model = _ExactGP(torch.as_tensor(x, dtype=DTYPE), torch.zeros(12, dtype=DTYPE))
+    model.covar_module.base_kernel.lengthscale = surrogate.lengthscale
+    model.covar_module.outputscale = surrogate.prior_variance
+    a, b = torch.as_tensor(rng.random((5, 3)), dtype=DTYPE), torch.as_tensor(x, dtype=DTYPE)
+    expected = model.covar_module(a, b).to_dense().detach()
+    assert torch.allclose(surrogate.kernel(a, b), expected, rtol=1e-6, atol=1e-9)

@@ -126,7 +126,9 @@ class Surrogate:
     def __init__(self, model: _ExactGP, x: torch.Tensor, y: torch.Tensor) -> None:
         for parameter in model.parameters():
             parameter.requires_grad_(False)
-        self.kernel = model.covar_module
+        # The fitted kernel as plain tensors: evaluating gpytorch's lazy kernel module costs
+        # milliseconds of overhead per call, and the acquisition optimiser calls it hundreds of times.
+        self.lengthscale = model.covar_module.base_kernel.lengthscale.detach().reshape(-1)
         self.constant = float(model.mean_module.constant)
         self.noise = float(model.likelihood.noise)
         self.prior_variance = float(model.covar_module.outputscale)
@@ -145,7 +147,7 @@ class Surrogate:
     def _set_data(self, x: torch.Tensor, y: torch.Tensor, noise: torch.Tensor) -> None:
         self.x, self.y, self.point_noise = x, y, noise
         with torch.no_grad():
-            covariance = self.kernel(x, x).to_dense() + torch.diag(noise)
+            covariance = self.kernel(x, x) + torch.diag(noise)
             jitter = 1e-9
             while True:
                 factor, info = torch.linalg.cholesky_ex(covariance + jitter * torch.eye(len(x), dtype=DTYPE))
@@ -155,9 +157,15 @@ class Surrogate:
             self.factor = factor
             self.alpha = torch.cholesky_solve((y - self.constant)[:, None], factor)
 
+    def kernel(self, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+        """Matérn-5/2 with the fitted ARD lengthscales and output scale, shape ``(len(a), len(b))``."""
+        distance = torch.cdist(a / self.lengthscale, b / self.lengthscale).clamp_min(1e-15)
+        root5 = math.sqrt(5.0) * distance
+        return self.prior_variance * (1.0 + root5 + root5**2 / 3.0) * torch.exp(-root5)
+
     def predict(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Posterior mean and variance of the latent function at ``x`` of shape ``(m, d)``."""
-        cross = self.kernel(x, self.x).to_dense()
+        cross = self.kernel(x, self.x)
         mean = self.constant + (cross @ self.alpha).squeeze(-1)
         v = torch.linalg.solve_triangular(self.factor, cross.T, upper=False)
         variance = (self.prior_variance - (v * v).sum(0)).clamp_min(1e-12)
