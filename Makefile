@@ -10,6 +10,7 @@ export KUBETUNE_CACHE
 include trainer-image/trainer.mk
 include hack/cluster.mk
 include hack/chart.mk
+include hack/bench.mk
 
 install: $(VENV)/.installed
 
