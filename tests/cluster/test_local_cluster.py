@@ -35,6 +35,15 @@ def pod_manifest(name, ns, command, *, gpus=0, owner=None, node_selector=None):
     return json.dumps(pod)
 
 
+
+def finished_pod(kubectl, ns: str, name: str, timeout: float) -> tuple[str, str]:
+    """Wait until the Pod has finished; its final phase and its log."""
+    phase = wait_until(
+        lambda: (p := get_json(kubectl, "pod", name, "-n", ns)["status"].get("phase")) in ("Succeeded", "Failed") and p,
+        timeout=timeout, what=f"pod {name} to finish",
+    )
+    return phase, kubectl("logs", name, "-n", ns).stdout
+
 def test_node_ready_with_gpus_and_p3_labels(kubectl):
     node = get_json(kubectl, "node", NODE_NAME)
     ready = {c["type"]: c["status"] for c in node["status"]["conditions"]}["Ready"]
@@ -56,11 +65,7 @@ def test_pod_from_local_image_runs_logs_and_is_garbage_collected(kubectl, kube_n
     owner = {"apiVersion": "v1", "kind": "ConfigMap", "name": "owner", "uid": uid}
     kubectl("apply", "-f", "-", input=pod_manifest("hello", ns, ["/usr/local/bin/hello"], owner=owner))
 
-    phase = wait_until(
-        lambda: (p := get_json(kubectl, "pod", "hello", "-n", ns)["status"].get("phase")) in ("Succeeded", "Failed") and p,
-        timeout=180, what="pod hello to finish",
-    )
-    logs = kubectl("logs", "hello", "-n", ns).stdout
+    phase, logs = finished_pod(kubectl, ns, "hello", timeout=180)
     assert phase == "Succeeded", logs
     assert "hello from testbox" in logs
     assert "python 3.11" in logs
@@ -145,10 +150,6 @@ def test_pod_reaches_the_api_through_the_kubernetes_service(kubectl, kube_namesp
         "print('in-cluster', json.load(urllib.request.urlopen(req, context=ctx, timeout=10))['gitVersion'])\n"
     )
     kubectl("apply", "-f", "-", input=pod_manifest("incluster", ns, ["python3", "-c", script]))
-    phase = wait_until(
-        lambda: (p := get_json(kubectl, "pod", "incluster", "-n", ns)["status"].get("phase")) in ("Succeeded", "Failed") and p,
-        timeout=120, what="pod incluster to finish",
-    )
-    logs = kubectl("logs", "incluster", "-n", ns).stdout
+    phase, logs = finished_pod(kubectl, ns, "incluster", timeout=120)
     assert phase == "Succeeded", logs
     assert "in-cluster v1." in logs
