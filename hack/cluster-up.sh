@@ -187,7 +187,10 @@ serializeImagePulls: false
 imageGCHighThresholdPercent: 100
 imageGCLowThresholdPercent: 99
 imageMinimumGCAge: 87600h
-evictionHard: {memory.available: "100Mi", nodefs.available: "1%", imagefs.available: "1%", nodefs.inodesFree: "1%"}
+# A test node on a shared disk: building the 6 GB operator image briefly takes most of it, and the
+# default 5-minute pressure period kept the node tainted (disk-pressure) long after the build freed it.
+evictionHard: {memory.available: "100Mi", nodefs.available: "512Mi", imagefs.available: "512Mi", nodefs.inodesFree: "1%"}
+evictionPressureTransitionPeriod: 10s
 nodeStatusReportFrequency: 10s
 syncFrequency: 10s
 YAML

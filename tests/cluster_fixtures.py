@@ -150,6 +150,6 @@ def kube_namespace(kubectl):
     name = f"kt-test-{uuid.uuid4().hex[:8]}"
     kubectl("create", "namespace", name)
     # The ServiceAccount controller creates "default" asynchronously; pods need it.
-    kubectl("wait", "--for=jsonpath={.metadata.name}=default", "serviceaccount/default", "-n", name, "--timeout=60s")
+    kubectl("wait", "--for=jsonpath={.metadata.name}=default", "serviceaccount/default", "-n", name, "--timeout=180s")
     yield name
     kubectl("delete", "namespace", name, "--wait=false", check=False)
