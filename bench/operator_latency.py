@@ -140,6 +140,8 @@ def main() -> None:
     args = parser.parse_args()
     kubernetes.config.load_kube_config(str(KUBECONFIG))
     RESULTS.mkdir(parents=True, exist_ok=True)
+    kubectl("apply", "-f", str(ROOT / "crds" / "tuningjob.yaml"))
+    kubectl("wait", "--for=condition=Established", "crd/tuningjobs.kubetune.io", "--timeout=60s")
     result = {"status_size": status_size(), "successor_delay": successor_delays(args.trials, args.strategy)}
     (RESULTS / "operator.json").write_text(json.dumps(result, indent=1))
     delay, size = result["successor_delay"], result["status_size"]
