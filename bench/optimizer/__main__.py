@@ -1,11 +1,14 @@
 """CLI: run every method on every problem and setting, score, write results and plots.
 
     .venv/bin/python -m bench.optimizer [--quick] [--seeds N] [--jobs 2] [--methods a,b]
-                                        [--tasks t1,t2] [--resume] [--no-timing] [--report-only]
+                                        [--tasks t1,t2] [--fresh] [--no-timing] [--report-only]
 
 Runs are independent (task, setting, method, seed) jobs in ``--jobs`` processes (torch 1 thread
-each); each finished run is appended to ``bench/results/optimizer.runs.jsonl`` so an interrupted
-run can ``--resume``. Suggestion times are measured afterwards, alone, with torch on ``--threads``.
+each). Each finished run is appended to ``bench/results/optimizer.runs.jsonl`` with its method's
+fingerprint (``fingerprint.py``); a later invocation reuses every run whose fingerprint still
+matches — an interrupted run simply continues, and while kubetune's strategy changes only kubetune
+re-runs. ``--fresh`` re-runs everything. Suggestion times are measured afterwards, alone, with
+torch on ``--threads``.
 """
 
 from __future__ import annotations
@@ -32,11 +35,32 @@ QUICK_FUNCTIONS = ["branin"]
 
 def _job(args: tuple) -> dict:
     os.environ.setdefault("OMP_NUM_THREADS", "1")
+    from bench.optimizer.fingerprint import fingerprint, task_fingerprint
     from bench.optimizer.protocol import run
     task, label, rounds, q, method, seed = args
     record = run(task, method, seed, rounds, q, threads=1)
     record["setting"] = label
+    record["fingerprint"], record["task_fingerprint"] = fingerprint(method), task_fingerprint(task)
     return record
+
+
+def run_key(record: dict) -> tuple:
+    return (record["task"], record["setting"], record["rounds"], record["q"], record["method"], record["seed"])
+
+
+def current(record: dict) -> bool:
+    """Whether the run's problem and method are still what produced it."""
+    from bench.optimizer.fingerprint import fingerprint, task_fingerprint
+    return (record.get("fingerprint") == fingerprint(record["method"])
+            and record.get("task_fingerprint") == task_fingerprint(record["task"]))
+
+
+def cached_runs(path: Path) -> list[dict]:
+    """The runs in ``path`` that are still current (failed runs are retried)."""
+    if not path.exists():
+        return []
+    records = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    return [r for r in records if "error" not in r and current(r)]
 
 
 def _baseline_job(task_name: str) -> tuple[str, list[float]]:
@@ -81,7 +105,8 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2, help="torch threads for the suggestion-time table")
     parser.add_argument("--methods", default=",".join(METHODS))
     parser.add_argument("--tasks", default=None, help="comma-separated problem names (default: all of the mode)")
-    parser.add_argument("--resume", action="store_true", help=f"keep the runs already in {RUNS.name}")
+    parser.add_argument("--fresh", action="store_true",
+                        help=f"re-run everything instead of reusing the matching runs in {RUNS.name}")
     parser.add_argument("--no-timing", action="store_true")
     parser.add_argument("--timing-only", action="store_true", help="only the suggestion-time table, then the report")
     parser.add_argument("--report-only", action="store_true", help="score and plot what is in the runs file")
@@ -95,43 +120,45 @@ def main() -> None:
     RESULTS.mkdir(parents=True, exist_ok=True)
     started = time.time()
 
-    meta_path = RESULTS / "optimizer.meta.json"
-    meta = json.loads(meta_path.read_text()) if (args.resume or args.report_only or args.timing_only) and meta_path.exists() else {}
+    stem = "optimizer-quick" if args.quick else "optimizer"  # both modes share the runs cache
+    meta_path = RESULTS / f"{stem}.meta.json"
+    meta = json.loads(meta_path.read_text()) if (args.report_only or args.timing_only) and meta_path.exists() else {}
     command = " ".join(["python", "-m", "bench.optimizer", *sys.argv[1:]])
     if args.timing_only:
         meta.update({"threads": args.threads, "timing_command": command})
     elif not args.report_only:
         meta.update({"quick": args.quick, "seeds": seeds, "methods": methods, "jobs": args.jobs,
                      "threads": args.threads, "command": command})
+    planned = plan(args.quick, seeds, methods, only)
+    cache = [] if args.fresh else cached_runs(RUNS)
     if not args.report_only and not args.timing_only:
-        jobs = plan(args.quick, seeds, methods, only)
-        done = set()
-        if args.resume and RUNS.exists():
-            for line in RUNS.read_text().splitlines():
-                r = json.loads(line)
-                done.add((r["task"], r["setting"], r["rounds"], r["q"], r["method"], r["seed"]))
-        elif RUNS.exists():
-            RUNS.unlink()
-        jobs = [j for j in jobs if j not in done]
-        print(f"{len(jobs)} runs to do ({len(done)} kept), {args.jobs} processes", flush=True)
+        done = {run_key(r) for r in cache}
+        todo = [j for j in planned if j not in done]
+        RUNS.write_text("".join(json.dumps(r, default=str) + "\n" for r in cache))  # stale runs dropped
+        print(f"{len(todo)} runs to do, {len(planned) - len(todo)} reused, {args.jobs} processes", flush=True)
+        meta["runs_reused"] = len(planned) - len(todo)
+        meta["runs_done"] = len(todo)
         with ProcessPoolExecutor(args.jobs) as pool, RUNS.open("a") as sink:
-            futures = {pool.submit(_job, j): j for j in jobs}
+            futures = {pool.submit(_job, j): j for j in todo}
             for i, f in enumerate(as_completed(futures), 1):
                 r = f.result()
                 sink.write(json.dumps(r, default=str) + "\n")
                 sink.flush()
                 best = min(r["losses"]) if r["losses"] else None
-                print(f"[{i}/{len(jobs)} {time.time() - started:6.0f}s] {r['task']} {r['setting']} {r['method']} "
+                print(f"[{i}/{len(todo)} {time.time() - started:6.0f}s] {r['task']} {r['setting']} {r['method']} "
                       f"seed {r['seed']}: best {best} in {r.get('seconds', 0):.0f}s {r.get('error', '')}", flush=True)
-        meta["runs_seconds"] = meta.get("runs_seconds", 0) + time.time() - started
+        meta["runs_seconds"] = time.time() - started
 
     from bench.optimizer import report
+    wanted = set(planned)
     records = [json.loads(line) for line in RUNS.read_text().splitlines()] if RUNS.exists() else []
+    # the cache may hold other modes' runs and stale ones (kept only until the next run rewrites it)
+    records = [r for r in records if run_key(r) in wanted and current(r)]
     t0 = time.time()
     report.ensure_baseline(records, BASELINE, freeze=args.freeze_baseline, jobs=args.jobs,
                            baseline_job=_baseline_job)
     meta["baseline_seconds"] = meta.get("baseline_seconds", 0) + time.time() - t0
-    timing_path = RESULTS / "optimizer.timing.json"
+    timing_path = RESULTS / f"{stem}.timing.json"
     if args.timing_only or not (args.no_timing or args.report_only):
         from bench.optimizer import timing
         t0 = time.time()
@@ -142,8 +169,8 @@ def main() -> None:
     meta["total_seconds"] = meta.get("total_seconds", 0) + time.time() - started
     meta_path.write_text(json.dumps(meta, indent=1))
     timing_rows = json.loads(timing_path.read_text()) if timing_path.exists() else []
-    report.write(records, BASELINE, timing_rows, meta, RESULTS)
-    print(f"done in {time.time() - started:.0f}s; see {RESULTS / 'optimizer.md'}")
+    report.write(records, BASELINE, timing_rows, meta, RESULTS, stem)
+    print(f"done in {time.time() - started:.0f}s; see {RESULTS / (stem + '.md')}")
 
 
 if __name__ == "__main__":

@@ -227,13 +227,16 @@ def _timing_plot(rows: list[dict], path: Path) -> None:
     plt.close(fig)
 
 
-def write(records: list[dict], baseline_path: Path, timing_rows: list[dict], meta: dict, outdir: Path) -> None:
+def write(records: list[dict], baseline_path: Path, timing_rows: list[dict], meta: dict, outdir: Path,
+          stem: str = "optimizer") -> None:
     baseline = scoring.load_baseline(baseline_path)
     a = analyse(records, baseline)
     lines = ["# Optimizer benchmark (issue 7)", "",
              f"Command: `{meta.get('command')}` — {meta.get('seeds')} seeds, {meta.get('jobs')} processes. "
              f"Wall time: runs {meta.get('runs_seconds', 0) / 60:.1f} min, baseline {meta.get('baseline_seconds', 0) / 60:.1f} min, "
-             f"suggestion times {meta.get('timing_seconds', 0) / 60:.1f} min, total {meta.get('total_seconds', 0) / 60:.1f} min.",
+             f"suggestion times {meta.get('timing_seconds', 0) / 60:.1f} min, total {meta.get('total_seconds', 0) / 60:.1f} min; "
+             f"{meta.get('runs_done', '?')} runs done now, {meta.get('runs_reused', '?')} reused from the run store "
+             "(same method and problem fingerprints).",
              "", "Protocol: asynchronous parallel (q trials in flight, tell one → ask one; simulated log-normal "
              "durations paired across methods by seed). Real-model score = 100 × (1 − mean normalised loss) against "
              f"the frozen baseline `{baseline_path.relative_to(baseline_path.parents[2])}`.", ""]
@@ -302,11 +305,11 @@ def write(records: list[dict], baseline_path: Path, timing_rows: list[dict], met
                             (f"{c['seconds']:.3f}" if "seconds" in c else ("skipped" if "skipped" in c else "error"))
                             if c else "—" for c in row) + " |")
         lines.append("")
-    lines += ["Plots: `optimizer_curves.png` (best-so-far), `optimizer_scores.png`, `optimizer_timing.png`.", ""]
-    (outdir / "optimizer.md").write_text("\n".join(lines))
-    (outdir / "optimizer.json").write_text(json.dumps(
+    lines += [f"Plots: `{stem}_curves.png` (best-so-far), `{stem}_scores.png`, `{stem}_timing.png`.", ""]
+    (outdir / f"{stem}.md").write_text("\n".join(lines))
+    (outdir / f"{stem}.json").write_text(json.dumps(
         {"meta": meta, "baseline": baseline, "analysis": a, "timing": timing_rows, "runs": records},
         default=str))
-    _curves(records, baseline, outdir / "optimizer_curves.png")
-    _score_plot(a, outdir / "optimizer_scores.png")
-    _timing_plot(timing_rows, outdir / "optimizer_timing.png")
+    _curves(records, baseline, outdir / f"{stem}_curves.png")
+    _score_plot(a, outdir / f"{stem}_scores.png")
+    _timing_plot(timing_rows, outdir / f"{stem}_timing.png")

@@ -52,95 +52,128 @@ def _decode(space: list[Param], params: dict[str, Any]) -> dict[str, Any]:
     return {p["name"]: sigmoid(params[p["name"]]) if p.get("logit") else params[p["name"]] for p in space}
 
 
-def _model(model: str, classifier: bool, hp: dict[str, Any]):
-    from sklearn import ensemble, linear_model, neighbors, neural_network, svm, tree
+def _scaled(estimator):
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
-
-    if model == "DT":
-        cls = tree.DecisionTreeClassifier if classifier else tree.DecisionTreeRegressor
-        return cls(random_state=0, **hp)
-    if model == "RF":
-        cls = ensemble.RandomForestClassifier if classifier else ensemble.RandomForestRegressor
-        hp = dict(hp)
-        if not classifier:
-            hp["criterion"] = {"gini": "squared_error", "entropy": "friedman_mse"}[hp["criterion"]]
-        return cls(n_estimators=10, random_state=0, n_jobs=1, **hp)
-    if model == "SVM":
-        if classifier:
-            return make_pipeline(StandardScaler(), svm.SVC(probability=False, random_state=0, **hp))
-        return make_pipeline(StandardScaler(), svm.SVR(**hp))
-    if model == "kNN":
-        cls = neighbors.KNeighborsClassifier if classifier else neighbors.KNeighborsRegressor
-        return make_pipeline(StandardScaler(), cls(**hp))
-    if model == "ada":
-        cls = ensemble.AdaBoostClassifier if classifier else ensemble.AdaBoostRegressor
-        return cls(random_state=0, **hp)
-    if model == "linear":
-        if classifier:
-            return make_pipeline(StandardScaler(), linear_model.LogisticRegression(max_iter=200, **hp))
-        return make_pipeline(StandardScaler(), linear_model.ElasticNet(max_iter=2000, random_state=0, **hp))
-    if model == "MLP":
-        cls = neural_network.MLPClassifier if classifier else neural_network.MLPRegressor
-        hp = dict(hp)
-        hp["hidden_layer_sizes"] = (hp["hidden_layer_sizes"],)
-        return make_pipeline(StandardScaler(), cls(solver="adam", early_stopping=True, max_iter=40,
-                                                   random_state=0, **hp))
-    raise KeyError(model)
+    return make_pipeline(StandardScaler(), estimator)
 
 
-def _model_space(model: str, classifier: bool) -> list[Param]:
-    if model in ("DT", "RF"):
-        space = [integer("max_depth", 1, 15),
-                 _logit_space("min_samples_split", 0.01, 0.99),
-                 _logit_space("min_samples_leaf", 0.01, 0.49),
-                 _logit_space("min_weight_fraction_leaf", 0.01, 0.49),
-                 _logit_space("max_features", 0.01, 0.99),
-                 real("min_impurity_decrease", 0.0, 0.5)]
-        if model == "RF":
-            space += [cat("criterion", ["gini", "entropy"]), boolean("bootstrap")]
-        return space
-    if model == "SVM":
-        return [real("C", 1e-2, 1e3, log=True), real("gamma", 1e-4, 1e1, log=True),
-                real("tol", 1e-5, 1e-1, log=True), cat("kernel", ["rbf", "sigmoid", "poly"])]
-    if model == "kNN":
-        return [integer("n_neighbors", 1, 25), integer("p", 1, 4), cat("weights", ["uniform", "distance"])]
-    if model == "ada":
-        return [integer("n_estimators", 10, 100), real("learning_rate", 1e-4, 1e1, log=True)]
-    if model == "linear":
-        if classifier:
-            return [real("C", 1e-4, 1e3, log=True), real("intercept_scaling", 1e-3, 1e2, log=True),
-                    boolean("fit_intercept"), cat("class_weight", ["none", "balanced"])]
-        return [real("alpha", 1e-4, 1e1, log=True), _logit_space("l1_ratio", 0.01, 0.99),
-                boolean("fit_intercept"), real("tol", 1e-5, 1e-1, log=True)]
-    if model == "MLP":
-        return [integer("hidden_layer_sizes", 16, 128, log=True), real("alpha", 1e-5, 1e1, log=True),
-                integer("batch_size", 10, 128, log=True), real("learning_rate_init", 1e-5, 1e-1, log=True),
-                real("tol", 1e-5, 1e-1, log=True), _logit_space("validation_fraction", 0.1, 0.5),
-                _logit_space("beta_1", 0.5, 0.99), _logit_space("beta_2", 0.9, 0.9999),
-                real("epsilon", 1e-9, 1e-6, log=True)]
-    raise KeyError(model)
+_TREE_SPACE = [integer("max_depth", 1, 15),
+               _logit_space("min_samples_split", 0.01, 0.99),
+               _logit_space("min_samples_leaf", 0.01, 0.49),
+               _logit_space("min_weight_fraction_leaf", 0.01, 0.49),
+               _logit_space("max_features", 0.01, 0.99),
+               real("min_impurity_decrease", 0.0, 0.5)]
+
+
+def _dt(classifier: bool, hp: dict[str, Any]):
+    from sklearn import tree
+    return (tree.DecisionTreeClassifier if classifier else tree.DecisionTreeRegressor)(random_state=0, **hp)
+
+
+def _dt_space(classifier: bool) -> list[Param]:
+    return list(_TREE_SPACE)
+
+
+def _rf(classifier: bool, hp: dict[str, Any]):
+    from sklearn import ensemble
+    cls = ensemble.RandomForestClassifier if classifier else ensemble.RandomForestRegressor
+    hp = dict(hp)
+    if not classifier:
+        hp["criterion"] = {"gini": "squared_error", "entropy": "friedman_mse"}[hp["criterion"]]
+    return cls(n_estimators=10, random_state=0, n_jobs=1, **hp)
+
+
+def _rf_space(classifier: bool) -> list[Param]:
+    return _TREE_SPACE + [cat("criterion", ["gini", "entropy"]), boolean("bootstrap")]
+
+
+def _svm(classifier: bool, hp: dict[str, Any]):
+    from sklearn import svm
+    limit = 100_000  # libsvm iterations: without a bound some poly corners (C=1e3, gamma=10) fit for minutes
+    if classifier:
+        return _scaled(svm.SVC(probability=False, random_state=0, max_iter=limit, **hp))
+    return _scaled(svm.SVR(max_iter=limit, **hp))
+
+
+def _svm_space(classifier: bool) -> list[Param]:
+    return [real("C", 1e-2, 1e3, log=True), real("gamma", 1e-4, 1e1, log=True),
+            real("tol", 1e-5, 1e-1, log=True), cat("kernel", ["rbf", "sigmoid", "poly"])]
+
+
+def _knn(classifier: bool, hp: dict[str, Any]):
+    from sklearn import neighbors
+    return _scaled((neighbors.KNeighborsClassifier if classifier else neighbors.KNeighborsRegressor)(**hp))
+
+
+def _knn_space(classifier: bool) -> list[Param]:
+    return [integer("n_neighbors", 1, 25), integer("p", 1, 4), cat("weights", ["uniform", "distance"])]
+
+
+def _ada(classifier: bool, hp: dict[str, Any]):
+    from sklearn import ensemble
+    return (ensemble.AdaBoostClassifier if classifier else ensemble.AdaBoostRegressor)(random_state=0, **hp)
+
+
+def _ada_space(classifier: bool) -> list[Param]:
+    return [integer("n_estimators", 10, 100), real("learning_rate", 1e-4, 1e1, log=True)]
+
+
+def _linear(classifier: bool, hp: dict[str, Any]):
+    from sklearn import linear_model
+    if classifier:
+        hp = dict(hp, class_weight=None if hp["class_weight"] == "none" else hp["class_weight"])
+        return _scaled(linear_model.LogisticRegression(max_iter=200, **hp))
+    return _scaled(linear_model.ElasticNet(max_iter=2000, random_state=0, **hp))
+
+
+def _linear_space(classifier: bool) -> list[Param]:
+    if classifier:
+        return [real("C", 1e-4, 1e3, log=True), real("intercept_scaling", 1e-3, 1e2, log=True),
+                boolean("fit_intercept"), cat("class_weight", ["none", "balanced"])]
+    return [real("alpha", 1e-4, 1e1, log=True), _logit_space("l1_ratio", 0.01, 0.99),
+            boolean("fit_intercept"), real("tol", 1e-5, 1e-1, log=True)]
+
+
+def _mlp(classifier: bool, hp: dict[str, Any]):
+    from sklearn import neural_network
+    cls = neural_network.MLPClassifier if classifier else neural_network.MLPRegressor
+    hp = dict(hp, hidden_layer_sizes=(hp["hidden_layer_sizes"],))
+    return _scaled(cls(solver="adam", early_stopping=True, max_iter=40, random_state=0, **hp))
+
+
+def _mlp_space(classifier: bool) -> list[Param]:
+    return [integer("hidden_layer_sizes", 16, 128, log=True), real("alpha", 1e-5, 1e1, log=True),
+            integer("batch_size", 10, 128, log=True), real("learning_rate_init", 1e-5, 1e-1, log=True),
+            real("tol", 1e-5, 1e-1, log=True), _logit_space("validation_fraction", 0.1, 0.5),
+            _logit_space("beta_1", 0.5, 0.99), _logit_space("beta_2", 0.9, 0.9999),
+            real("epsilon", 1e-9, 1e-6, log=True)]
+
+
+# model name → (estimator from (is classifier, hyperparameters), search space); one entry per model
+# so that a change to one model re-runs only its problems (see fingerprint.py)
+MODELS: dict[str, tuple[Callable[[bool, dict[str, Any]], Any], Callable[[bool], list[Param]]]] = {
+    "DT": (_dt, _dt_space), "RF": (_rf, _rf_space), "SVM": (_svm, _svm_space), "kNN": (_knn, _knn_space),
+    "ada": (_ada, _ada_space), "linear": (_linear, _linear_space), "MLP": (_mlp, _mlp_space)}
 
 
 def model_task(model: str, dataset: str, metric: str) -> Task:
     from sklearn.model_selection import KFold, StratifiedKFold, cross_val_score
 
     x, y, classifier = _dataset(dataset)
-    space = _model_space(model, classifier)
+    build, space_of = MODELS[model]
+    space = space_of(classifier)
+    if model == "SVM" and metric == "nll":
+        raise ValueError("SVM problems use acc (SVC without probability estimates has no nll)")
     scoring = {"nll": "neg_log_loss", "acc": "accuracy", "mse": "neg_mean_squared_error",
                "mae": "neg_mean_absolute_error"}[metric]
     folds = (StratifiedKFold if classifier else KFold)(n_splits=3, shuffle=True, random_state=0)
 
     def evaluate(params: dict[str, Any]) -> float:
-        hp = _decode(space, params)
-        if model == "linear" and classifier:
-            hp["class_weight"] = None if hp["class_weight"] == "none" else hp["class_weight"]
-        if model == "SVM" and metric == "nll":
-            raise ValueError("SVM problems use acc")
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             try:
-                scores = cross_val_score(_model(model, classifier, hp), x, y, cv=folds,
+                scores = cross_val_score(build(classifier, _decode(space, params)), x, y, cv=folds,
                                          scoring=scoring, error_score="raise")
                 value = -float(np.mean(scores))
             except (ValueError, FloatingPointError):

@@ -20,7 +20,7 @@ from typing import IO, TextIO
 
 import yaml
 
-from kubetune.job import JobReason, JobState, JobStatus, plan
+from kubetune.job import JobReason, JobState, JobStatus, plan, stop_active
 from kubetune.metrics import MetricParser
 from kubetune.spec import TuningJob
 from kubetune.strategies.bayesian import preload
@@ -122,9 +122,7 @@ class LocalRunner:
         now = time.time()
         for name in list(self.running):
             self._kill(name)
-        for trial in self.status.trials:
-            if trial.state.active:
-                self.status = self.status.with_trial(trial.stopped(JobReason.INTERRUPTED.value, now))
+        self.status, _ = stop_active(self.status, JobReason.INTERRUPTED.value, now)
         self.status = self.status.moved_to(JobState.STOPPED, JobReason.INTERRUPTED, "interrupted (Ctrl-C)", now)
         print("\ninterrupted: running trials stopped, results kept", file=self.out)
 

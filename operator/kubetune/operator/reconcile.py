@@ -124,7 +124,8 @@ def _reconcile_once(api: KubeApi, namespace: str, name: str, rejected: str | Non
     if new_dict != (job.get("status") or {}):
         api.patch_status(namespace, name, version, _status_patch(job.get("status"), new_dict))
     for trial in seen.to_create + decision.to_start:
-        if new.trial(trial.name) is not None and new.trial(trial.name).state.active:  # type: ignore[union-attr]
+        current = new.trial(trial.name)
+        if current is not None and current.state.active:
             api.create_pod(namespace, render_pod(name, trial, spec.trial_template, spec.static_hyperparameters), job)
     for pod in seen.to_delete + [t.name for t in decision.to_stop]:
         if pod in pods:

@@ -91,6 +91,12 @@ class BayesianStrategy(Strategy):
             surrogate.condition_on(point, surrogate.posterior_mean(point))
         return proposals
 
+    def _candidates(self, space: SearchSpace, incumbents: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        """Where the acquisition is scored first: uniformly random points plus small steps around the best."""
+        local = np.clip(np.repeat(incumbents, 32, axis=0)
+                        + rng.normal(0.0, 0.05, (len(incumbents) * 32, space.dim)), 0.0, 1.0)
+        return np.concatenate([rng.random((self.n_candidates, space.dim)), local])
+
     def _best_untaken(self, space: SearchSpace, surrogate: object, taken: Deduplicator,
                       incumbents: np.ndarray, rng: np.random.Generator) -> Hyperparameters | None:
         """Maximise log-EI, project the best points onto runnable values, take the best new one."""
@@ -99,9 +105,7 @@ class BayesianStrategy(Strategy):
         from kubetune.strategies._gp import DTYPE, Surrogate
 
         assert isinstance(surrogate, Surrogate)
-        local = np.clip(np.repeat(incumbents, 32, axis=0)
-                        + rng.normal(0.0, 0.05, (len(incumbents) * 32, space.dim)), 0.0, 1.0)
-        candidates = np.concatenate([rng.random((self.n_candidates, space.dim)), local])
+        candidates = self._candidates(space, incumbents, rng)
         ranked = surrogate.maximise_log_ei(candidates, self.n_starts, self.acquisition_iterations)
         projected = space.round_trip(ranked[:64])
         with torch.no_grad():

@@ -1,0 +1,80 @@
+"""What a run's result depends on, hashed: the cache key for reusing runs.
+
+A run of (problem, setting, method, seed) is a pure function of that problem's definition
+(``task_fingerprint``), the protocol, the method's adapter and the libraries behind it
+(``fingerprint``). Peers' results therefore stay valid while kubetune's
+strategy is tuned, and only kubetune re-runs: that is what keeps ``--quick`` inside its budget.
+A change to any of those inputs changes the fingerprint and the run is done again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import inspect
+from functools import lru_cache
+from importlib import metadata
+from pathlib import Path
+
+import json
+
+from bench.optimizer import methods, tasks
+
+ROOT = Path(__file__).resolve().parents[2]
+BENCH = ROOT / "bench" / "optimizer"
+# every method's runs depend on these: the method-neutral space and the protocol
+COMMON_FILES = [BENCH / "space.py", BENCH / "protocol.py"]
+COMMON_PACKAGES = ["numpy", "scipy", "scikit-learn"]
+# the optimizer's own modules (not the operator, CLI or job state machine around it)
+KUBETUNE_FILES = [ROOT / "operator" / "kubetune" / name for name in ("errors.py", "space.py", "optimizer.py")] + sorted(
+    (ROOT / "operator" / "kubetune" / "strategies").glob("*.py"))
+
+# (adapter class, extra files, packages) per method family
+_INPUTS = {
+    "kubetune": (methods.Kubetune, KUBETUNE_FILES + [BENCH / "variants.py"], ["torch", "gpytorch"]),
+    "optuna": (methods.Optuna, [], ["optuna"]),
+    "skopt": (methods.Skopt, [], ["scikit-optimize"]),
+    "botorch": (methods.Botorch, [], ["botorch", "gpytorch", "torch"]),
+    "HEBO": (methods.Hebo, [BENCH / "hebo_worker.py", ROOT / "bench" / "requirements-hebo.txt"], []),
+}
+
+
+def _version(package: str) -> str:
+    try:
+        return metadata.version(package)
+    except metadata.PackageNotFoundError:  # such a method's runs fail and are listed, never reused
+        return "not installed"
+
+
+def _family(method: str) -> str:
+    return method.split("-", 1)[0]
+
+
+@lru_cache(maxsize=None)
+def fingerprint(method: str) -> str:
+    adapter, files, packages = _INPUTS[_family(method)]
+    digest = hashlib.sha256(method.encode())
+    digest.update(inspect.getsource(adapter).encode())
+    digest.update(str(methods.N_INITIAL).encode())
+    for path in COMMON_FILES + files:
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    for package in COMMON_PACKAGES + packages:
+        digest.update(f"{package}=={_version(package)}".encode())
+    return digest.hexdigest()[:16]
+
+
+@lru_cache(maxsize=None)
+def task_fingerprint(name: str) -> str:
+    """The problem's own definition: its space, and the source of the code that evaluates it
+    (for a model, only that model's builder and space, so editing one model re-runs only its problems)."""
+    task = tasks.task_by_name(name)
+    digest = hashlib.sha256(name.encode() + json.dumps(task.space, sort_keys=True).encode())
+    if task.kind == "model":
+        build, space_of = tasks.MODELS[name.split("-")[0]]
+        code = [tasks.model_task, tasks._dataset, tasks._decode, tasks._scaled, build, space_of]
+    else:
+        code = [tasks.function_tasks, tasks._vector_task, tasks.branin, tasks.hartmann6, tasks.levy, tasks.mixed_levy]
+        digest.update(repr((tasks._H6_A.tolist(), tasks._H6_P.tolist(), tasks._H6_ALPHA.tolist(),
+                            tasks._MIXED_OFFSET, task.optimum, task.settings)).encode())
+    for function in code:
+        digest.update(inspect.getsource(function).encode())
+    return digest.hexdigest()[:16]
