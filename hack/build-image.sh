@@ -14,8 +14,19 @@ t0=$SECONDS
 containerd_up() { [[ -S /run/containerd/containerd.sock ]] && ctr version >/dev/null 2>&1; }
 # Disk: the operator image is ~6 GB and exists up to four times (buildah layers, the archive, containerd's
 # content store and its unpacked snapshot). Drop the superseded copies before building the new one.
+# The kubelet's CRI adds a second reference, sha256:<image id>, to every image it uses; removing the
+# name leaves that one and with it the whole old image (three 5.7 GiB operator images piled up so).
+# So id references whose target no named image shares go too.
+drop_orphan_ids() {
+  ctr -n k8s.io images ls | awk 'NR > 1 {print $1, $3}' | python3 -c '
+import sys
+rows = [line.split() for line in sys.stdin if line.strip()]
+named = {target for ref, target in rows if not ref.startswith("sha256:")}
+print("\n".join(ref for ref, target in rows if ref.startswith("sha256:") and target not in named))' |
+    xargs -r ctr -n k8s.io images rm --sync >/dev/null 2>&1 || true
+}
 rm -f "$ARCHIVE" "$ARCHIVE.inputs"
-if containerd_up; then ctr -n k8s.io images rm --sync "$IMG" >/dev/null 2>&1 || true; fi
+if containerd_up; then ctr -n k8s.io images rm --sync "$IMG" >/dev/null 2>&1 || true; drop_orphan_ids; fi
 log "image $IMG: buildah bud -f $DOCKERFILE $CONTEXT"
 mkdir -p "$KUBETUNE_CACHE/logs"
 blog="$KUBETUNE_CACHE/logs/build-$(basename "$ARCHIVE" .tar).log"

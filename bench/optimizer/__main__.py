@@ -1,7 +1,8 @@
 """CLI: run every method on every problem and setting, score, write results and plots.
 
     .venv/bin/python -m bench.optimizer [--quick] [--seeds N] [--jobs 2] [--methods a,b]
-                                        [--tasks t1,t2] [--fresh] [--no-timing] [--report-only]
+                                        [--tasks t1,t2] [--settings 16x2,...] [--fresh] [--no-timing]
+                                        [--report-only]
 
 Runs are independent (task, setting, method, seed) jobs in ``--jobs`` processes (torch 1 thread
 each). Each finished run is appended to ``bench/results/optimizer.runs.jsonl`` with its method's
@@ -105,6 +106,8 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2, help="torch threads for the suggestion-time table")
     parser.add_argument("--methods", default=",".join(METHODS))
     parser.add_argument("--tasks", default=None, help="comma-separated problem names (default: all of the mode)")
+    parser.add_argument("--settings", default=None,
+                        help="comma-separated settings, e.g. ref-Bayesian-30xq2,ref-Random-120xq8 (default: all)")
     parser.add_argument("--fresh", action="store_true",
                         help=f"re-run everything instead of reusing the matching runs in {RUNS.name}")
     parser.add_argument("--no-timing", action="store_true")
@@ -130,6 +133,8 @@ def main() -> None:
         meta.update({"quick": args.quick, "seeds": seeds, "methods": methods, "jobs": args.jobs,
                      "threads": args.threads, "command": command})
     planned = plan(args.quick, seeds, methods, only)
+    if args.settings:
+        planned = [j for j in planned if j[1] in args.settings.split(",")]
     cache = [] if args.fresh else cached_runs(RUNS)
     if not args.report_only and not args.timing_only:
         done = {run_key(r) for r in cache}
