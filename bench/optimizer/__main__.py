@@ -132,6 +132,8 @@ def main() -> None:
     elif not args.report_only:
         meta.update({"quick": args.quick, "seeds": seeds, "methods": methods, "jobs": args.jobs,
                      "threads": args.threads, "command": command})
+    else:  # the tables cover this invocation's methods, whichever runs produced them
+        meta.update({"methods": methods, "report_command": command})
     planned = plan(args.quick, seeds, methods, only)
     if args.settings:
         planned = [j for j in planned if j[1] in args.settings.split(",")]
@@ -163,7 +165,7 @@ def main() -> None:
     report.ensure_baseline(records, BASELINE, freeze=args.freeze_baseline, jobs=args.jobs,
                            baseline_job=_baseline_job)
     meta["baseline_seconds"] = meta.get("baseline_seconds", 0) + time.time() - t0
-    timing_path = RESULTS / f"{stem}.timing.json"
+    timing_path = RESULTS / "optimizer.timing.json"  # one suggestion-time table, whichever mode measured it last
     if args.timing_only or not (args.no_timing or args.report_only):
         from bench.optimizer import timing
         t0 = time.time()

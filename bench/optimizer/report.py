@@ -152,6 +152,7 @@ def _curves(records: list[dict], baseline: dict, path: Path) -> None:
     groups = _group(records)
     panels = sorted({(t, s) for t, s, _ in groups if not s.startswith("ref-")})
     if not panels:
+        path.unlink(missing_ok=True)  # no stale plot from an earlier run beside these tables
         return
     cols = 3
     rows = math.ceil(len(panels) / cols)
@@ -232,7 +233,8 @@ def write(records: list[dict], baseline_path: Path, timing_rows: list[dict], met
     baseline = scoring.load_baseline(baseline_path)
     a = analyse(records, baseline)
     lines = ["# Optimizer benchmark (issue 7)", "",
-             f"Command: `{meta.get('command')}` — {meta.get('seeds')} seeds, {meta.get('jobs')} processes. "
+             f"Command: `{meta.get('command')}` — {meta.get('seeds')} seeds, {meta.get('jobs')} processes"
+             + (f"; tables by `{meta['report_command']}`" if meta.get("report_command") else "") + ". "
              f"Wall time: runs {meta.get('runs_seconds', 0) / 60:.1f} min, baseline {meta.get('baseline_seconds', 0) / 60:.1f} min, "
              f"suggestion times {meta.get('timing_seconds', 0) / 60:.1f} min, total {meta.get('total_seconds', 0) / 60:.1f} min; "
              f"{meta.get('runs_done', '?')} runs done now, {meta.get('runs_reused', '?')} reused from the run store "
