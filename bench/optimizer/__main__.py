@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -35,11 +34,15 @@ QUICK_FUNCTIONS = ["branin"]
 
 
 def _job(args: tuple) -> dict:
-    os.environ.setdefault("OMP_NUM_THREADS", "1")
+    # One BLAS thread per process, set at run time: the workers inherit NumPy already loaded by the
+    # parent, so OMP_NUM_THREADS came too late. Two skopt runs with default threads took > 45 min; 34-47 s so.
+    from threadpoolctl import threadpool_limits
+
     from bench.optimizer.fingerprint import fingerprint, task_fingerprint
     from bench.optimizer.protocol import run
     task, label, rounds, q, method, seed = args
-    record = run(task, method, seed, rounds, q, threads=1)
+    with threadpool_limits(1):
+        record = run(task, method, seed, rounds, q, threads=1)
     record["setting"] = label
     record["fingerprint"], record["task_fingerprint"] = fingerprint(method), task_fingerprint(task)
     return record
