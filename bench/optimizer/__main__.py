@@ -6,8 +6,8 @@
 
 Runs are independent (task, setting, method, seed) jobs in ``--jobs`` processes (torch 1 thread
 each). Each finished run is appended to ``bench/results/optimizer.runs.jsonl`` with its method's
-fingerprint (``fingerprint.py``); a later invocation reuses every run whose fingerprint still
-matches — an interrupted run simply continues, and while kubetune's strategy changes only kubetune
+and its problem's fingerprints (``fingerprint.py``); a later invocation reuses every run whose
+fingerprints still match — an interrupted run simply continues, and while kubetune's strategy changes only kubetune
 re-runs. ``--fresh`` re-runs everything. Suggestion times are measured afterwards, alone, with
 torch on ``--threads``.
 """

@@ -11,11 +11,10 @@ from __future__ import annotations
 
 import hashlib
 import inspect
+import json
 from functools import lru_cache
 from importlib import metadata
 from pathlib import Path
-
-import json
 
 from bench.optimizer import methods, tasks
 
