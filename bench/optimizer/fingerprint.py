@@ -29,7 +29,7 @@ KUBETUNE_FILES = [ROOT / "operator" / "kubetune" / name for name in ("errors.py"
 
 # (adapter class, extra files, packages) per method family
 _INPUTS = {
-    "kubetune": (methods.Kubetune, KUBETUNE_FILES + [BENCH / "variants.py"], ["torch", "gpytorch"]),
+    "kubetune": (methods.Kubetune, KUBETUNE_FILES, ["torch", "gpytorch"]),
     "optuna": (methods.Optuna, [], ["optuna"]),
     "skopt": (methods.Skopt, [], ["scikit-optimize"]),
     "botorch": (methods.Botorch, [], ["botorch", "gpytorch", "torch"]),
@@ -54,6 +54,8 @@ def fingerprint(method: str) -> str:
     digest = hashlib.sha256(method.encode())
     digest.update(inspect.getsource(adapter).encode())
     digest.update(str(methods.N_INITIAL).encode())
+    if "+" in method:  # a kubetune variant: the patches it applies (variants.py)
+        files = files + [BENCH / "variants.py"]
     for path in COMMON_FILES + files:
         digest.update(path.name.encode() + b"\0" + path.read_bytes())
     for package in COMMON_PACKAGES + packages:

@@ -91,7 +91,7 @@ def _rank(values: dict[str, float]) -> dict[str, float]:
 def analyse(records: list[dict], baseline: dict) -> dict[str, Any]:
     groups = _group(records)
     problems = baseline.get("problems", {})
-    out: dict[str, Any] = {"model": {}, "function": {}, "ranks": defaultdict(list), "reference": {}}
+    out: dict[str, Any] = {"model": {}, "function": {}, "ranks": defaultdict(list), "reference": {}, "repeats": {}}
     model_tasks = sorted({t for t, _, _ in groups if _is_model(t)})
     for setting in MAIN_SETTINGS:
         per_method: dict[str, dict[str, float]] = defaultdict(dict)
@@ -107,6 +107,9 @@ def analyse(records: list[dict], baseline: dict) -> dict[str, Any]:
                     per_method[m][task] = normal[m]
             for m, rank in _rank(normal).items():
                 out["ranks"][m].append(rank)
+        out["repeats"][setting] = {m: float(np.mean([scoring.repeated_fraction(r["losses"]) for t in d
+                                                      for r in groups[(t, setting, m)]]))
+                                   for m, d in per_method.items()}
         out["model"][setting] = {m: {"per_task": {t: 100 * (1 - v) for t, v in d.items()},
                                      "score": scoring.score(d.values()), "n_tasks": len(d),
                                      "seeds": sorted({r["seed"] for t in d for r in groups[(t, setting, m)]})}
@@ -265,6 +268,15 @@ def write(records: list[dict], baseline_path: Path, timing_rows: list[dict], met
                 s = scores[m]
                 lines.append(f"| {m} | **{s['score']:.1f}** | {','.join(map(str, s['seeds']))} | " +
                              " | ".join(_fmt(s["per_task"].get(t, math.nan), 4) for t in tasks) + " |")
+        lines.append("")
+    repeats = {setting: r for setting, r in a["repeats"].items() if r}
+    if repeats:
+        lines += ["## Evaluations that repeat an earlier loss exactly (real-model problems, mean share per run)", "",
+                  "Distinct configurations that train the same model (a tree stump, one accuracy level): a high "
+                  "share means trials spent on a plateau.", "",
+                  "| method | " + " | ".join(repeats) + " |", "|---|" + "---|" * len(repeats)]
+        lines += [f"| {m} | " + " | ".join(f"{repeats[s][m]:.0%}" if m in repeats[s] else "" for s in repeats) + " |"
+                  for m in METHODS if any(m in r for r in repeats.values())]
         lines.append("")
     ref = a["reference"]
     if ref["rows"]:

@@ -41,6 +41,14 @@ def best_so_far(losses: list[float]) -> np.ndarray:
     return np.minimum.accumulate(np.asarray(losses, dtype=float))
 
 
+def repeated_fraction(losses: list[float]) -> float:
+    """Share of evaluations whose loss exactly repeats an earlier one: on plateau-ridden problems
+    (trees, accuracies) distinct configurations give the same model, and such trials teach nothing."""
+    if not losses:
+        return 0.0
+    return 1.0 - len(set(losses)) / len(losses)
+
+
 def random_baseline(space: list[Param], evaluate: Callable[[dict[str, Any]], float], n: int = N_RANDOM,
                     seed: int = 12345) -> list[float]:
     rng = np.random.default_rng(seed)

@@ -1,44 +1,81 @@
 """Candidate changes to kubetune's Bayesian strategy, tried in the harness without touching
-``operator/kubetune`` (the patch is applied only for the duration of one ``ask``).
+``operator/kubetune``: method ``kubetune-Bayesian+<name>`` applies the patches of ``VARIANTS[name]``
+for the duration of each ``ask``.
 
-Variants ``kubetune-Bayesian+<name>`` change what the GP sees of the losses: real-model losses are
-skewed (a few broken configurations are far worse than the rest), which a stationary GP on
-standardised raw losses fits badly. ``yj``: Yeo-Johnson power transform (as HEBO does);
-``copula``: normal scores of the ranks; ``winsor``: the bad side log-compressed.
+Most variants start from ``ei``, the EI-only strategy kubetune had before the Thompson share
+(``thompson_share=0`` reproduces it draw for draw), so they compare with what was measured then;
+``ts100`` and ``ts50-rand20`` build on today's default. The measurements, and which variants lost:
+``bench/optimizer/README.md``.
 """
 
 from __future__ import annotations
 
 import contextlib
-from typing import Iterator
+from typing import Any, Callable, Iterator
 
 import numpy as np
 
 from bench.optimizer.methods import Kubetune
 
+Patch = Callable[[], contextlib.AbstractContextManager]
 
-def _output_transform(transform):
-    """A patch that feeds ``transform(standardised losses)`` to the GP instead of the losses."""
+
+def _replacing(owner_path: str, name: str, make: Callable[[Any], Any]) -> Patch:
+    """A patch that sets ``owner.name = make(original)`` and restores the original afterwards.
+
+    ``owner_path`` is ``module:Class`` (or ``module:`` for a module attribute), imported only when
+    the patch is entered so that this module loads without torch.
+    """
 
     @contextlib.contextmanager
     def patch() -> Iterator[None]:
-        from kubetune.strategies import _gp
-        original = _gp.Surrogate.fit.__func__
+        import importlib
+        module, _, cls = owner_path.partition(":")
+        owner = importlib.import_module(module)
+        owner = getattr(owner, cls) if cls else owner
+        original = owner.__dict__[name] if isinstance(owner, type) else getattr(owner, name)
+        setattr(owner, name, make(original))
+        try:
+            yield
+        finally:
+            setattr(owner, name, original)
 
+    return patch
+
+
+STRATEGY = "kubetune.strategies.bayesian:BayesianStrategy"
+SURROGATE = "kubetune.strategies._gp:Surrogate"
+
+
+def _thompson_share(share: float) -> Patch:
+    """The strategy with another ``thompson_share`` (0 = EI only, the strategy before it)."""
+
+    def make(original):
+        def suggest(self, *args, **kwargs):
+            default, self.thompson_share = self.thompson_share, share
+            try:
+                return original(self, *args, **kwargs)
+            finally:
+                self.thompson_share = default
+        return suggest
+
+    return _replacing(STRATEGY, "suggest", make)
+
+
+def _output_transform(transform: Callable[[np.ndarray], np.ndarray]) -> Patch:
+    """The GP is fitted to ``transform(standardised losses)`` instead of the losses: real-model
+    losses are skewed (a few broken configurations far worse than the rest)."""
+
+    def make(original):
         def fit(cls, x, losses, max_iter=75):
             z = (losses - losses.mean()) / (losses.std() or 1.0)
             warped = transform(z)
             if not np.all(np.isfinite(warped)) or warped.std() == 0:
                 warped = z
-            return original(cls, x, warped, max_iter)
+            return original.__func__(cls, x, warped, max_iter)
+        return classmethod(fit)
 
-        _gp.Surrogate.fit = classmethod(fit)
-        try:
-            yield
-        finally:
-            _gp.Surrogate.fit = classmethod(original)
-
-    return patch
+    return _replacing(SURROGATE, "fit", make)
 
 
 def _yeo_johnson(z: np.ndarray) -> np.ndarray:
@@ -67,33 +104,119 @@ def _winsorised(z: np.ndarray) -> np.ndarray:
     return out
 
 
-@contextlib.contextmanager
-def subset_steps() -> Iterator[None]:
+def _subset_steps() -> Patch:
     """Extra candidates that move only a few coordinates of the incumbents (BoTorch's
-    ``sample_perturbed_subset_dims``): on rough, plateau-ridden losses the next improvement is
-    often one or two hyperparameters away, which full-dimensional Gaussian steps rarely hit."""
-    from kubetune.strategies.bayesian import BayesianStrategy
-    original = BayesianStrategy._candidates
+    ``sample_perturbed_subset_dims``): the next improvement is often one or two hyperparameters away."""
 
-    def candidates(self, space, incumbents, rng):
-        base = original(self, space, incumbents, rng)
-        n = len(incumbents) * 32
-        starts = np.repeat(incumbents, 32, axis=0)
-        mask = rng.random((n, space.dim)) < min(1.0, 2.0 / space.dim)
-        mask[np.arange(n), rng.integers(0, space.dim, n)] = True
-        steps = np.where(mask, rng.normal(0.0, 0.15, (n, space.dim)), 0.0)
-        return np.concatenate([base, np.clip(starts + steps, 0.0, 1.0)])
+    def make(original):
+        def candidates(self, space, incumbents, rng):
+            base = original(self, space, incumbents, rng)
+            n = len(incumbents) * 32
+            starts = np.repeat(incumbents, 32, axis=0)
+            mask = rng.random((n, space.dim)) < min(1.0, 2.0 / space.dim)
+            mask[np.arange(n), rng.integers(0, space.dim, n)] = True
+            steps = np.where(mask, rng.normal(0.0, 0.15, (n, space.dim)), 0.0)
+            return np.concatenate([base, np.clip(starts + steps, 0.0, 1.0)])
+        return candidates
 
-    BayesianStrategy._candidates = candidates
-    try:
-        yield
-    finally:
-        BayesianStrategy._candidates = original
+    return _replacing(STRATEGY, "_candidates", make)
 
 
-VARIANTS = {"yj": [_output_transform(_yeo_johnson)], "copula": [_output_transform(_copula)],
-            "winsor": [_output_transform(_winsorised)], "subset": [subset_steps],
-            "copula-subset": [_output_transform(_copula), subset_steps]}
+def _uniform_candidates_only() -> Patch:
+    """No candidate steps around the best points: with tied best losses they stay on the plateau."""
+    return _replacing(STRATEGY, "_candidates", lambda original: lambda self, space, incumbents, rng:
+                      rng.random((self.n_candidates, space.dim)))
+
+
+def _lengthscale_cap(cap: float) -> Patch:
+    """Lengthscales bounded by ``cap`` (unit cube): a dimension the data calls irrelevant keeps
+    some posterior variance, so EI still explores along it."""
+
+    def make(original):
+        def init(self, x, y):
+            import gpytorch
+            from kubetune.strategies._gp import DTYPE
+            original(self, x, y)
+            kernel = self.covar_module.base_kernel
+            kernel.register_constraint("raw_lengthscale", gpytorch.constraints.Interval(1e-3, cap))
+            kernel.lengthscale = kernel.lengthscale_prior.mode.clamp(max=cap * 0.9)
+            self.to(DTYPE)
+        return init
+
+    return _replacing("kubetune.strategies._gp:_ExactGP", "__init__", make)
+
+
+def _random_interleave(probability: float) -> Patch:
+    """Each model-based proposal replaced by a uniformly random one with ``probability`` (SMAC's
+    interleaved random configurations): a guard against a confidently wrong GP."""
+
+    def make(original):
+        def model_based(self, space, history, taken, n, rng):
+            explore = int((rng.random(n) < probability).sum())
+            return original(self, space, history, taken, n - explore, rng) if n - explore else []
+        return model_based
+
+    return _replacing(STRATEGY, "_model_based", make)
+
+
+def _improvement_margin(xi: float) -> Patch:
+    """EI of an improvement by at least ``xi`` (standardised units) over the best: on a plateau
+    of identical losses plain EI keeps sampling it, where mean == best."""
+
+    def make(original):
+        def log_ei(self, x):
+            from kubetune.strategies._gp import log_h
+            mean, variance = self.predict(x)
+            sigma = variance.sqrt()
+            return sigma.log() + log_h((self.best - xi - mean) / sigma)
+        return log_ei
+
+    return _replacing(SURROGATE, "log_ei", make)
+
+
+def _informative_only(relative_sd: float) -> Patch:
+    """EI proposals skipped where the GP already knows the loss (posterior sd below ``relative_sd``
+    of the prior sd): with long lengthscales on dims the GP calls irrelevant, EI's best point can be
+    an effective duplicate of an observation."""
+
+    def make(original):
+        def best_untaken(self, space, surrogate, taken, incumbents, rng):
+            import torch
+            from kubetune.strategies._gp import DTYPE
+            candidates = self._candidates(space, incumbents, rng)
+            ranked = surrogate.maximise_log_ei(candidates, self.n_starts, self.acquisition_iterations)
+            projected = space.round_trip(ranked[:256])
+            with torch.no_grad():
+                x = torch.as_tensor(projected, dtype=DTYPE)
+                scores = surrogate.log_ei(x).numpy()
+                sd = surrogate.predict(x)[1].sqrt().numpy()
+            scores[sd < relative_sd * np.sqrt(surrogate.prior_variance)] = -np.inf
+            for i in np.argsort(-scores, kind="stable"):
+                if not np.isfinite(scores[i]):
+                    break
+                params = space.decode(projected[i])
+                if taken.claim(params):
+                    return params
+            return None
+        return best_untaken
+
+    return _replacing(STRATEGY, "_best_untaken", make)
+
+
+EI = _thompson_share(0.0)
+VARIANTS: dict[str, list[Patch]] = {
+    "ei": [EI],
+    "ts100": [_thompson_share(1.0)],
+    "ts50-rand20": [_random_interleave(0.2)],
+    "rand10": [EI, _random_interleave(0.1)], "rand20": [EI, _random_interleave(0.2)],
+    "info05": [EI, _informative_only(0.05)], "info20": [EI, _informative_only(0.2)],
+    "xi01": [EI, _improvement_margin(0.01)], "xi1": [EI, _improvement_margin(0.1)],
+    "cap1": [EI, _lengthscale_cap(1.0)], "cap3": [EI, _lengthscale_cap(3.0)],
+    "nolocal": [EI, _uniform_candidates_only()],
+    "yj": [EI, _output_transform(_yeo_johnson)], "copula": [EI, _output_transform(_copula)],
+    "winsor": [EI, _output_transform(_winsorised)], "subset": [EI, _subset_steps()],
+    "copula-subset": [EI, _output_transform(_copula), _subset_steps()],
+}
 
 
 class KubetuneVariant(Kubetune):

@@ -53,3 +53,9 @@ def test_normalised_loss_is_capped_at_one_and_best_so_far_is_monotone() -> None:
     assert scoring.normalised_loss(10.0, clip=2.0, opt=0.0) == 1.0
     assert scoring.normalised_loss(1.0, clip=2.0, opt=0.0) == 0.5
     assert list(scoring.best_so_far([3.0, 5.0, 1.0, 2.0])) == [3.0, 3.0, 1.0, 1.0]
+
+
+def test_repeated_fraction_counts_exact_repeats_only() -> None:
+    assert scoring.repeated_fraction([3.0, 1.0, 3.0, 3.0, 2.0]) == pytest.approx(0.4)
+    assert scoring.repeated_fraction([1.0, 1.0 + 1e-12, 2.0]) == 0.0
+    assert scoring.repeated_fraction([]) == 0.0

@@ -140,3 +140,49 @@ def test_surrogate_kernel_matches_gpytorch() -> None:
     a, b = torch.as_tensor(rng.random((5, 3)), dtype=DTYPE), torch.as_tensor(x, dtype=DTYPE)
     expected = model.covar_module(a, b).to_dense().detach()
     assert torch.allclose(surrogate.kernel(a, b), expected, rtol=1e-6, atol=1e-9)
+
+
+def test_posterior_draws_follow_the_data_near_it_and_spread_far_from_it() -> None:
+    from kubetune.strategies._gp import Surrogate
+
+    x = np.linspace(0.0, 0.5, 8)[:, None]
+    surrogate = Surrogate.fit(x, np.sin(6 * x[:, 0]))
+    rng = np.random.default_rng(0)
+    points = np.array([[0.25], [1.0]])  # between observations / far outside them
+    draws = np.stack([surrogate.sample_posterior(points, rng) for _ in range(300)])
+    mean, variance = (t.numpy() for t in surrogate.predict(__import__("torch").as_tensor(points)))
+    assert np.allclose(draws.mean(0), mean, atol=0.1 + 3 * np.sqrt(variance / 300))
+    assert draws[:, 0].std() < 0.1 < draws[:, 1].std()
+    assert abs(draws[:, 1].std() - np.sqrt(variance[1])) < 0.25 * np.sqrt(variance[1])
+
+
+def bayesian_history(space: "object", rounds: int = 6) -> "object":
+    from kubetune.strategies import History
+
+    rng = np.random.default_rng(1)
+    observed = [(p, toy_objective(p)) for p in (space.sample(rng) for _ in range(rounds))]  # type: ignore[attr-defined]
+    return History(observed=observed)
+
+
+def test_bayesian_thompson_share_one_never_maximises_ei(monkeypatch: pytest.MonkeyPatch) -> None:
+    from kubetune.space import SearchSpace
+    from kubetune.strategies import BayesianStrategy, _gp
+
+    monkeypatch.setattr(_gp.Surrogate, "maximise_log_ei", lambda *a, **k: pytest.fail("EI maximised"))
+    drawn = []
+    original = _gp.Surrogate.sample_posterior
+    monkeypatch.setattr(_gp.Surrogate, "sample_posterior", lambda self, x, rng: drawn.append(1) or original(self, x, rng))
+    space = SearchSpace(mixed_ranges())
+    history = bayesian_history(space)
+    proposals = BayesianStrategy(n_initial=4, thompson_share=1.0).suggest(
+        space, history, 3, np.random.default_rng(0))
+    assert len(drawn) == 3
+    assert len({space.key(p) for p in proposals} | {space.key(p) for p, _ in history.observed}) == 9
+
+
+@pytest.mark.parametrize("share", [-0.1, 1.5])
+def test_bayesian_thompson_share_is_validated(share: float) -> None:
+    from kubetune.strategies import BayesianStrategy
+
+    with pytest.raises(ValueError, match="thompson_share"):
+        BayesianStrategy(thompson_share=share)

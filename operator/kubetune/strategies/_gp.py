@@ -115,6 +115,17 @@ def log_h(z: torch.Tensor) -> torch.Tensor:
     return torch.where(z > bound, upper, lower)
 
 
+def _cholesky(covariance: torch.Tensor, jitter: float) -> torch.Tensor:
+    """Lower Cholesky factor, with the smallest tenfold-growing jitter that makes it succeed
+    (coinciding points, e.g. candidates projected onto the same integers, make it singular)."""
+    eye = torch.eye(len(covariance), dtype=DTYPE)
+    while True:
+        factor, info = torch.linalg.cholesky_ex(covariance + jitter * eye)
+        if int(info) == 0:
+            return factor
+        jitter *= 10
+
+
 class Surrogate:
     """A fitted GP over standardised losses, which can be conditioned on fantasies.
 
@@ -147,15 +158,8 @@ class Surrogate:
     def _set_data(self, x: torch.Tensor, y: torch.Tensor, noise: torch.Tensor) -> None:
         self.x, self.y, self.point_noise = x, y, noise
         with torch.no_grad():
-            covariance = self.kernel(x, x) + torch.diag(noise)
-            jitter = 1e-9
-            while True:
-                factor, info = torch.linalg.cholesky_ex(covariance + jitter * torch.eye(len(x), dtype=DTYPE))
-                if int(info) == 0:
-                    break
-                jitter *= 10
-            self.factor = factor
-            self.alpha = torch.cholesky_solve((y - self.constant)[:, None], factor)
+            self.factor = _cholesky(self.kernel(x, x) + torch.diag(noise), jitter=1e-9)
+            self.alpha = torch.cholesky_solve((y - self.constant)[:, None], self.factor)
 
     def kernel(self, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
         """Matérn-5/2 with the fitted ARD lengthscales and output scale, shape ``(len(a), len(b))``."""
@@ -192,6 +196,18 @@ class Surrogate:
         mean, variance = self.predict(x)
         sigma = variance.sqrt()
         return sigma.log() + log_h((self.best - mean) / sigma)
+
+    def sample_posterior(self, x: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        """One joint draw of the latent function at the points ``x`` of shape ``(m, d)``."""
+        with torch.no_grad():
+            points = torch.as_tensor(x, dtype=DTYPE)
+            cross = self.kernel(points, self.x)
+            mean = self.constant + (cross @ self.alpha).squeeze(-1)
+            v = torch.linalg.solve_triangular(self.factor, cross.T, upper=False)
+            factor = _cholesky(self.kernel(points, points) - v.T @ v, jitter=1e-6)
+            noise = torch.as_tensor(rng.standard_normal(len(x)), dtype=DTYPE)
+            return (mean + factor @ noise).numpy()
+
     def maximise_log_ei(self, candidates: np.ndarray, n_starts: int, max_iter: int) -> np.ndarray:
         """Multi-start L-BFGS-B on the relaxed unit cube, all starts optimised as one batch.
 

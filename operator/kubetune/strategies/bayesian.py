@@ -4,6 +4,13 @@ Pending trials are treated as if they had returned the GP's own prediction ("Kri
 the GP is conditioned on them with fixed hyperparameters, which flattens the acquisition around
 them, so parallel proposals spread out instead of piling onto the current optimum.
 Failed trials enter the GP at the worst observed loss, which steers proposals away from them.
+
+EI alone over-exploits on the losses of real models: distinct configurations often train the same
+model (a tree stump, one accuracy level), the stationary GP cannot see that such a plateau is flat,
+and EI keeps sampling it: on the optimizer benchmark, EI alone spent up to 72 % of a run's trials
+repeating one loss. So half of the model-based proposals are Thompson samples instead: the
+minimum of one posterior draw, optimistic somewhere different each time (asynchronous Thompson
+sampling, Kandasamy et al. 2018). Evidence, and the variants that lost: bench/optimizer/README.md.
 """
 
 from __future__ import annotations
@@ -31,18 +38,23 @@ class BayesianStrategy(Strategy):
         n_candidates: random candidates scored before local optimisation.
         n_starts: how many of them start L-BFGS-B.
         acquisition_iterations / fit_iterations: bounds on the two optimisers (speed stays flat).
+        thompson_share: chance that a model-based proposal is a Thompson sample instead of EI's best.
     """
 
     name = "Bayesian"
 
     def __init__(self, seed: int = 0, n_initial: int | None = None, n_candidates: int = 1024,
-                 n_starts: int = 5, acquisition_iterations: int = 50, fit_iterations: int = 75) -> None:
+                 n_starts: int = 5, acquisition_iterations: int = 50, fit_iterations: int = 75,
+                 thompson_share: float = 0.5) -> None:
+        if not 0.0 <= thompson_share <= 1.0:
+            raise ValueError(f"thompson_share must be between 0 and 1, got {thompson_share}")
         self.seed = seed
         self.n_initial = n_initial
         self.n_candidates = n_candidates
         self.n_starts = n_starts
         self.acquisition_iterations = acquisition_iterations
         self.fit_iterations = fit_iterations
+        self.thompson_share = thompson_share
 
     def _initial_size(self, space: SearchSpace) -> int:
         return self.n_initial or max(4, min(2 * len(space.parameters), 10))
@@ -99,17 +111,22 @@ class BayesianStrategy(Strategy):
 
     def _best_untaken(self, space: SearchSpace, surrogate: object, taken: Deduplicator,
                       incumbents: np.ndarray, rng: np.random.Generator) -> Hyperparameters | None:
-        """Maximise log-EI, project the best points onto runnable values, take the best new one."""
+        """The best new runnable point: by one posterior draw (Thompson) or by maximised log-EI."""
         import torch
 
         from kubetune.strategies._gp import DTYPE, Surrogate
 
         assert isinstance(surrogate, Surrogate)
+        thompson = self.thompson_share > 0 and rng.random() < self.thompson_share  # 0: EI exactly as before
         candidates = self._candidates(space, incumbents, rng)
-        ranked = surrogate.maximise_log_ei(candidates, self.n_starts, self.acquisition_iterations)
-        projected = space.round_trip(ranked[:64])
-        with torch.no_grad():
-            scores = surrogate.log_ei(torch.as_tensor(projected, dtype=DTYPE)).numpy()
+        if thompson:
+            projected = space.round_trip(candidates)
+            scores = -surrogate.sample_posterior(projected, rng)
+        else:
+            ranked = surrogate.maximise_log_ei(candidates, self.n_starts, self.acquisition_iterations)
+            projected = space.round_trip(ranked[:64])
+            with torch.no_grad():
+                scores = surrogate.log_ei(torch.as_tensor(projected, dtype=DTYPE)).numpy()
         for i in np.argsort(-scores, kind="stable"):
             params = space.decode(projected[i])
             if taken.claim(params):
