@@ -168,13 +168,16 @@ def main() -> None:
     report.ensure_baseline(records, BASELINE, freeze=args.freeze_baseline, jobs=args.jobs,
                            baseline_job=_baseline_job)
     meta["baseline_seconds"] = meta.get("baseline_seconds", 0) + time.time() - t0
-    timing_path = RESULTS / "optimizer.timing.json"  # one suggestion-time table, whichever mode measured it last
+    # one suggestion-time table, whichever mode measured it last; methods not measured now keep their rows
+    timing_path = RESULTS / "optimizer.timing.json"
     if args.timing_only or not (args.no_timing or args.report_only):
         from bench.optimizer import timing
         t0 = time.time()
         rows = timing.run(methods, threads=args.threads, limit_s=60.0 if args.quick else 300.0,
                           log=lambda r: print("timing", r, flush=True))
-        timing_path.write_text(json.dumps(rows, indent=1))
+        kept = [r for r in json.loads(timing_path.read_text()) if r["method"] not in methods] \
+            if timing_path.exists() else []
+        timing_path.write_text(json.dumps(rows + kept, indent=1))
         meta["timing_seconds"] = time.time() - t0
     meta["total_seconds"] = meta.get("total_seconds", 0) + time.time() - started
     meta_path.write_text(json.dumps(meta, indent=1))

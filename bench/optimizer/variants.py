@@ -4,8 +4,8 @@ for the duration of each ``ask``.
 
 Most variants start from ``ei``, the EI-only strategy kubetune had before the Thompson share
 (``thompson_share=0`` reproduces it draw for draw), so they compare with what was measured then;
-``ts100`` and ``ts50-rand20`` build on today's default. The measurements, and which variants lost:
-``bench/optimizer/README.md``.
+``ts25``, ``ts100`` and ``ts50-rand20`` build on today's default. The measurements, and which
+variants lost: ``bench/optimizer/README.md``.
 """
 
 from __future__ import annotations
@@ -206,7 +206,7 @@ def _informative_only(relative_sd: float) -> Patch:
 EI = _thompson_share(0.0)
 VARIANTS: dict[str, list[Patch]] = {
     "ei": [EI],
-    "ts100": [_thompson_share(1.0)],
+    "ts25": [_thompson_share(0.25)], "ts100": [_thompson_share(1.0)],
     "ts50-rand20": [_random_interleave(0.2)],
     "rand10": [EI, _random_interleave(0.1)], "rand20": [EI, _random_interleave(0.2)],
     "info05": [EI, _informative_only(0.05)], "info20": [EI, _informative_only(0.2)],
