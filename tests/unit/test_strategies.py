@@ -8,6 +8,8 @@ import numpy as np
 import pytest
 
 from kubetune import CategoricalParameter, ContinuousParameter, IntegerParameter, Optimizer
+from kubetune.space import SearchSpace
+from kubetune.strategies import History
 
 STRATEGIES = ["Random", "Bayesian", "Grid"]
 
@@ -143,6 +145,8 @@ def test_surrogate_kernel_matches_gpytorch() -> None:
 
 
 def test_posterior_draws_follow_the_data_near_it_and_spread_far_from_it() -> None:
+    import torch
+
     from kubetune.strategies._gp import Surrogate
 
     x = np.linspace(0.0, 0.5, 8)[:, None]
@@ -150,22 +154,18 @@ def test_posterior_draws_follow_the_data_near_it_and_spread_far_from_it() -> Non
     rng = np.random.default_rng(0)
     points = np.array([[0.25], [1.0]])  # between observations / far outside them
     draws = np.stack([surrogate.sample_posterior(points, rng) for _ in range(300)])
-    mean, variance = (t.numpy() for t in surrogate.predict(__import__("torch").as_tensor(points)))
+    mean, variance = (t.numpy() for t in surrogate.predict(torch.as_tensor(points)))
     assert np.allclose(draws.mean(0), mean, atol=0.1 + 3 * np.sqrt(variance / 300))
     assert draws[:, 0].std() < 0.1 < draws[:, 1].std()
     assert abs(draws[:, 1].std() - np.sqrt(variance[1])) < 0.25 * np.sqrt(variance[1])
 
 
-def bayesian_history(space: "object", rounds: int = 6) -> "object":
-    from kubetune.strategies import History
-
+def bayesian_history(space: SearchSpace, rounds: int = 6) -> History:
     rng = np.random.default_rng(1)
-    observed = [(p, toy_objective(p)) for p in (space.sample(rng) for _ in range(rounds))]  # type: ignore[attr-defined]
-    return History(observed=observed)
+    return History(observed=[(p, toy_objective(p)) for p in (space.sample(rng) for _ in range(rounds))])
 
 
 def test_bayesian_thompson_share_one_never_maximises_ei(monkeypatch: pytest.MonkeyPatch) -> None:
-    from kubetune.space import SearchSpace
     from kubetune.strategies import BayesianStrategy, _gp
 
     monkeypatch.setattr(_gp.Surrogate, "maximise_log_ei", lambda *a, **k: pytest.fail("EI maximised"))

@@ -167,11 +167,15 @@ class Surrogate:
         root5 = math.sqrt(5.0) * distance
         return self.prior_variance * (1.0 + root5 + root5**2 / 3.0) * torch.exp(-root5)
 
-    def predict(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """Posterior mean and variance of the latent function at ``x`` of shape ``(m, d)``."""
+    def _mean_and_whitened_cross(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Posterior mean at ``x`` and ``L⁻¹ k(data, x)``, from which any posterior covariance follows."""
         cross = self.kernel(x, self.x)
         mean = self.constant + (cross @ self.alpha).squeeze(-1)
-        v = torch.linalg.solve_triangular(self.factor, cross.T, upper=False)
+        return mean, torch.linalg.solve_triangular(self.factor, cross.T, upper=False)
+
+    def predict(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Posterior mean and variance of the latent function at ``x`` of shape ``(m, d)``."""
+        mean, v = self._mean_and_whitened_cross(x)
         variance = (self.prior_variance - (v * v).sum(0)).clamp_min(1e-12)
         return mean, variance
 
@@ -201,9 +205,7 @@ class Surrogate:
         """One joint draw of the latent function at the points ``x`` of shape ``(m, d)``."""
         with torch.no_grad():
             points = torch.as_tensor(x, dtype=DTYPE)
-            cross = self.kernel(points, self.x)
-            mean = self.constant + (cross @ self.alpha).squeeze(-1)
-            v = torch.linalg.solve_triangular(self.factor, cross.T, upper=False)
+            mean, v = self._mean_and_whitened_cross(points)
             factor = _cholesky(self.kernel(points, points) - v.T @ v, jitter=1e-6)
             noise = torch.as_tensor(rng.standard_normal(len(x)), dtype=DTYPE)
             return (mean + factor @ noise).numpy()
