@@ -14,6 +14,8 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, TextIO
@@ -56,20 +58,21 @@ class LocalRunner:
         if self.spec.strategy == "Bayesian":  # the GP's imports take seconds: overlap them with trial 1
             threading.Thread(target=preload, daemon=True).start()
         try:
-            while True:
-                self._reap()
-                decision = plan(self.job.name, self.spec, self.status, time.time())
-                self.status = decision.status
-                for trial in decision.to_stop:
-                    self._kill(trial.name)
-                    self._report(self.status.trial(trial.name) or trial)
-                for trial in decision.to_start:
-                    self._start(trial)
-                if self.status.state.terminal and not self.running:
-                    break
-                time.sleep(POLL_SECONDS)
-        except KeyboardInterrupt:
-            self._interrupt()
+            with _stopped_by_signals():
+                while True:
+                    self._reap()
+                    decision = plan(self.job.name, self.spec, self.status, time.time())
+                    self.status = decision.status
+                    for trial in decision.to_stop:
+                        self._kill(trial.name)
+                        self._report(self.status.trial(trial.name) or trial)
+                    for trial in decision.to_start:
+                        self._start(trial)
+                    if self.status.state.terminal and not self.running:
+                        break
+                    time.sleep(POLL_SECONDS)
+        except KeyboardInterrupt as stop:
+            self._interrupt(str(stop) or "Ctrl-C")
         finally:
             self.write_result()
         return self.status
@@ -118,13 +121,13 @@ class LocalRunner:
         _terminate(run.process)
         run.log.close()
 
-    def _interrupt(self) -> None:
+    def _interrupt(self, cause: str) -> None:
         now = time.time()
         for name in list(self.running):
             self._kill(name)
         self.status, _ = stop_active(self.status, JobReason.INTERRUPTED.value, now)
-        self.status = self.status.moved_to(JobState.STOPPED, JobReason.INTERRUPTED, "interrupted (Ctrl-C)", now)
-        print("\ninterrupted: running trials stopped, results kept", file=self.out)
+        self.status = self.status.moved_to(JobState.STOPPED, JobReason.INTERRUPTED, f"interrupted ({cause})", now)
+        print(f"\ninterrupted ({cause}): running trials stopped, results kept", file=self.out)
 
     def _report(self, trial: Trial) -> None:
         counts = (self.status.count(TrialState.SUCCEEDED, TrialState.FAILED), self.spec.limits.max_trials,
@@ -142,6 +145,26 @@ class LocalRunner:
         path = self.output / "tuningjob.yaml"
         path.write_text(yaml.safe_dump(manifest, sort_keys=False))
         return path
+
+
+def _raise_interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt(signal.Signals(signum).name)
+
+
+@contextmanager
+def _stopped_by_signals() -> Iterator[None]:
+    """SIGINT and SIGTERM raise KeyboardInterrupt while the run loop runs, so either stops the trials
+    (they run in sessions of their own and would outlive us) and keeps the results; SIGINT
+    explicitly, because a shell starts background jobs with it ignored."""
+    if threading.current_thread() is not threading.main_thread():
+        yield  # signal handlers can only be set from the main thread
+        return
+    previous = {signum: signal.signal(signum, _raise_interrupt) for signum in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
 
 
 def _format_params(trial: Trial) -> str:

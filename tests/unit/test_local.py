@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 
 from kubetune import parse_tuningjob
@@ -88,20 +89,29 @@ def test_invalid_file_is_a_clear_error(manifest: dict[str, Any], tmp_path: Path,
     assert "spec.resourceLimits.maxParallelTrials: must be >= 1" in capsys.readouterr().err
 
 
-def test_ctrl_c_stops_trials_and_keeps_results(manifest: dict[str, Any], local_command: list[str],
-                                              tmp_path: Path) -> None:
+def _ignore_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # as a shell starts a background job
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+@pytest.mark.parametrize("started_in_background", [False, True])
+def test_ctrl_c_or_sigterm_stops_trials_and_keeps_results(manifest: dict[str, Any], local_command: list[str],
+                                                          tmp_path: Path, signum: int,
+                                                          started_in_background: bool) -> None:
     manifest["spec"]["strategy"] = "Random"
     manifest["spec"]["resourceLimits"] = {"maxTrials": 4, "maxParallelTrials": 2}
     manifest["spec"]["staticHyperparameters"]["sleep"] = 60
     job_file = write(manifest, tmp_path / "job.yaml")
     process = subprocess.Popen(
         [sys.executable, "-m", "kubetune.cli", "run", str(job_file), "--local", "--output", str(tmp_path / "out"),
-         "--command", " ".join(local_command)], stderr=subprocess.PIPE, text=True)
+         "--command", " ".join(local_command)], stderr=subprocess.PIPE, text=True,
+        preexec_fn=_ignore_sigint if started_in_background else None)
     assert process.stderr is not None
     for _ in range(2):  # wait until both trials report Running
         assert "Running" in process.stderr.readline()
-    process.send_signal(signal.SIGINT)
+    process.send_signal(signum)
     assert process.wait(timeout=30) == 1
+    assert f"interrupted ({signal.Signals(signum).name})" in process.stderr.read()
     status = yaml.safe_load((tmp_path / "out" / "tuningjob.yaml").read_text())["status"]
     assert status["state"] == "Stopped" and status["reason"] == "Interrupted"
     assert [t["state"] for t in status["trials"]] == ["Stopped", "Stopped"]
