@@ -51,35 +51,33 @@ def _resolve_auto(scaling: str, low: float, high: float) -> str:
 
 
 class _Warp:
-    """A monotone map of [low, high] onto [0, 1] for one scaling."""
+    """A monotone map of [low, high] onto [0, 1] for one scaling; elementwise on arrays."""
 
     def __init__(self, scaling: str, low: float, high: float) -> None:
         self.scaling = scaling
         self.low, self.high = low, high
-        self.t_low, self.t_high = self._forward(low), self._forward(high)
+        self.t_low, self.t_high = self._forward(np.float64(low)), self._forward(np.float64(high))
 
-    def _forward(self, x: float) -> float:
+    def _forward(self, x: np.ndarray) -> np.ndarray:
         if self.scaling == "Logarithmic":
-            return math.log(x)
+            return np.log(x)
         if self.scaling == "ReverseLogarithmic":
-            return -math.log1p(-x)
+            return -np.log1p(-x)
         return x
 
-    def _inverse(self, t: float) -> float:
+    def _inverse(self, t: np.ndarray) -> np.ndarray:
         if self.scaling == "Logarithmic":
-            return math.exp(t)
+            return np.exp(t)
         if self.scaling == "ReverseLogarithmic":
-            return -math.expm1(-t)
+            return -np.expm1(-t)
         return t
 
-    def to_unit(self, x: float) -> float:
-        u = (self._forward(x) - self.t_low) / (self.t_high - self.t_low)
-        return min(1.0, max(0.0, u))
+    def to_unit(self, x: np.ndarray) -> np.ndarray:
+        return np.clip((self._forward(x) - self.t_low) / (self.t_high - self.t_low), 0.0, 1.0)
 
-    def from_unit(self, u: float) -> float:
-        u = min(1.0, max(0.0, float(u)))
-        x = self._inverse(self.t_low + u * (self.t_high - self.t_low))
-        return min(self.high, max(self.low, x))
+    def from_unit(self, u: np.ndarray) -> np.ndarray:
+        u = np.clip(u, 0.0, 1.0)
+        return np.clip(self._inverse(self.t_low + u * (self.t_high - self.t_low)), self.low, self.high)
 
 
 @dataclass(frozen=True)
@@ -158,8 +156,8 @@ class IntegerParameter:
     def warp(self) -> _Warp:
         return _Warp(self.resolved_scaling, self.min_value - 0.5, self.max_value + 0.5)
 
-    def clip_round(self, x: float) -> int:
-        return int(min(self.max_value, max(self.min_value, round(x))))
+    def clip_round(self, x: np.ndarray) -> np.ndarray:
+        return np.clip(np.round(x), self.min_value, self.max_value)
 
 
 @dataclass(frozen=True)
@@ -224,6 +222,12 @@ class SearchSpace:
     def names(self) -> list[str]:
         return list(self.parameters)
 
+    @property
+    def ordinal_coordinates(self) -> list[int]:
+        """The coordinates of continuous and integer parameters (not the one-hot blocks)."""
+        return [offset for param, offset in zip(self.parameters.values(), self._offsets)
+                if not isinstance(param, CategoricalParameter)]
+
     def encode(self, params: Mapping[str, Value]) -> np.ndarray:
         """Hyperparameters → a point of the unit cube, shape ``(dim,)``."""
         x = np.zeros(self.dim)
@@ -238,7 +242,7 @@ class SearchSpace:
                 except ValueError:
                     raise SpecError(name, f"{value!r} is not one of {list(param.values)!r}") from None
             else:
-                x[offset] = param.warp().to_unit(float(value))  # type: ignore[arg-type]
+                x[offset] = param.warp().to_unit(np.float64(value))  # type: ignore[arg-type]
         return x
 
     def decode(self, x: Sequence[float] | np.ndarray) -> Hyperparameters:
@@ -252,14 +256,27 @@ class SearchSpace:
                 block = x[offset: offset + len(param.values)]
                 params[name] = param.values[int(np.argmax(block))]
             elif isinstance(param, IntegerParameter):
-                params[name] = param.clip_round(param.warp().from_unit(x[offset]))
+                params[name] = int(param.clip_round(param.warp().from_unit(x[offset])))
             else:
-                params[name] = param.warp().from_unit(x[offset])
+                params[name] = float(param.warp().from_unit(x[offset]))
         return params
 
     def round_trip(self, x: np.ndarray) -> np.ndarray:
-        """Project relaxed points onto what can actually be run (integers, one-hot), shape kept."""
-        return np.stack([self.encode(self.decode(row)) for row in np.atleast_2d(x)])
+        """Project relaxed points onto what can actually be run (integers, one-hot), shape kept:
+        ``encode(decode(row))`` for every row, computed a column at a time."""
+        x = np.atleast_2d(np.asarray(x, dtype=float))
+        out = np.empty_like(x)
+        for param, offset in zip(self.parameters.values(), self._offsets):
+            if isinstance(param, CategoricalParameter):
+                block = slice(offset, offset + len(param.values))
+                out[:, block] = np.eye(len(param.values))[np.argmax(x[:, block], axis=1)]
+            else:
+                warp = param.warp()
+                values = warp.from_unit(x[:, offset])
+                if isinstance(param, IntegerParameter):
+                    values = param.clip_round(values)
+                out[:, offset] = warp.to_unit(values)
+        return out
 
     def key(self, params: Mapping[str, Value]) -> tuple[tuple[str, object], ...]:
         """A hashable identity of a hyperparameter set, for duplicate detection."""
@@ -312,8 +329,8 @@ class SearchSpace:
         if isinstance(param, IntegerParameter):
             warp = _Warp(param.resolved_scaling, param.min_value, param.max_value)
             units = np.linspace(0.0, 1.0, param.grid_points)
-            return list(dict.fromkeys(param.clip_round(warp.from_unit(u)) for u in units))
+            return list(dict.fromkeys(int(param.clip_round(warp.from_unit(u))) for u in units))
         warp = param.warp()
         if param.grid_points == 1:
-            return [warp.from_unit(0.5)]
-        return [warp.from_unit(u) for u in np.linspace(0.0, 1.0, param.grid_points)]
+            return [float(warp.from_unit(0.5))]
+        return [float(warp.from_unit(u)) for u in np.linspace(0.0, 1.0, param.grid_points)]

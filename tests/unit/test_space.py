@@ -72,6 +72,22 @@ def test_any_point_decodes_to_valid_values(case: tuple[SearchSpace, dict[str, ob
             assert isinstance(value, int) == isinstance(param, IntegerParameter)
 
 
+@settings(max_examples=200, deadline=None)
+@given(spaces_and_points(), st.lists(st.floats(-0.5, 1.5), min_size=90, max_size=90))
+def test_round_trip_projects_each_row_as_decode_then_encode(case: tuple[SearchSpace, dict[str, object]],
+                                                            raw: list[float]) -> None:
+    space, _ = case
+    points = np.resize(np.array(raw), (3, space.dim))
+    expected = np.stack([space.encode(space.decode(row)) for row in points])
+    assert np.allclose(space.round_trip(points), expected, rtol=0, atol=1e-12)
+
+
+def test_ordinal_coordinates_skip_one_hot_blocks() -> None:
+    space = SearchSpace({"opt": CategoricalParameter(["sgd", "adam", "rmsprop"]), "lr": ContinuousParameter(0.1, 1.0),
+                         "flag": CategoricalParameter([True, False]), "layers": IntegerParameter(1, 4)})
+    assert space.dim == 7 and space.ordinal_coordinates == [3, 6]
+
+
 def test_log_scaling_samples_log_uniformly() -> None:
     space = SearchSpace({"lr": ContinuousParameter(1e-4, 1.0, "Logarithmic")})
     rng = np.random.default_rng(0)
