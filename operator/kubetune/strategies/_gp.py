@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 import warnings
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 
 import numpy as np
@@ -38,10 +38,33 @@ def torch_threads(count: int = GP_THREADS) -> Iterator[None]:
         torch.set_num_threads(previous)
 
 
-class _ExactGP(gpytorch.models.ExactGP):
-    """Constant mean, Matérn-5/2 with ARD lengthscales, learned observation noise."""
+class InputWarp(torch.nn.Module):
+    """A Kumaraswamy CDF per warped coordinate, learned with the kernel (Snoek et al. 2014;
+    HEBO; BoTorch's ``Warp``): it lets the stationary kernel stretch one end of a range, e.g. the
+    sliver near zero where a tree's size constraints stop producing stumps.
 
-    def __init__(self, x: torch.Tensor, y: torch.Tensor) -> None:
+    Concentrations are ``exp(log_concentration)``, clamped to [e⁻³, e³]; zeros are the identity.
+    """
+
+    _EPS = 1e-7
+
+    def __init__(self, coordinates: Sequence[int]) -> None:
+        super().__init__()
+        self.register_buffer("coordinates", torch.as_tensor(list(coordinates), dtype=torch.long))
+        self.log_concentration = torch.nn.Parameter(torch.zeros(2, len(coordinates), dtype=DTYPE))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if not len(self.coordinates):
+            return x
+        a, b = self.log_concentration.clamp(-3.0, 3.0).exp()
+        u = x[..., self.coordinates] * (1 - 2 * self._EPS) + self._EPS
+        return x.index_copy(-1, self.coordinates, 1 - (1 - u**a) ** b)
+
+
+class _ExactGP(gpytorch.models.ExactGP):
+    """Constant mean, Matérn-5/2 with ARD lengthscales on warped inputs, learned observation noise."""
+
+    def __init__(self, x: torch.Tensor, y: torch.Tensor, warped: Sequence[int] = ()) -> None:
         dim = x.shape[-1]
         likelihood = gpytorch.likelihoods.GaussianLikelihood(
             noise_prior=gpytorch.priors.LogNormalPrior(-4.0, 1.0),
@@ -60,9 +83,14 @@ class _ExactGP(gpytorch.models.ExactGP):
         self.covar_module.base_kernel.lengthscale = lengthscale_prior.mode.clamp(max=4.0)
         self.covar_module.outputscale = 1.0
         self.likelihood.noise = 1e-3
+        self.warp = InputWarp(warped)
+        # log-normal concentrations around the identity, as BoTorch's warping defaults
+        self.register_prior("warp_prior", gpytorch.priors.NormalPrior(0.0, math.sqrt(0.75)),
+                            lambda module: module.warp.log_concentration)
         self.to(DTYPE)
 
     def forward(self, x: torch.Tensor) -> gpytorch.distributions.MultivariateNormal:
+        x = self.warp(x)
         return gpytorch.distributions.MultivariateNormal(self.mean_module(x), self.covar_module(x))
 
 
@@ -140,6 +168,7 @@ class Surrogate:
         # The fitted kernel as plain tensors: evaluating gpytorch's lazy kernel module costs
         # milliseconds of overhead per call, and the acquisition optimiser calls it hundreds of times.
         self.lengthscale = model.covar_module.base_kernel.lengthscale.detach().reshape(-1)
+        self.warp = model.warp
         self.constant = float(model.mean_module.constant)
         self.noise = float(model.likelihood.noise)
         self.prior_variance = float(model.covar_module.outputscale)
@@ -147,10 +176,11 @@ class Surrogate:
         self._set_data(x, y, torch.full((len(x),), self.noise, dtype=DTYPE))
 
     @classmethod
-    def fit(cls, x: np.ndarray, losses: np.ndarray, max_iter: int = 75) -> Surrogate:
+    def fit(cls, x: np.ndarray, losses: np.ndarray, max_iter: int = 75, warped: Sequence[int] = ()) -> Surrogate:
+        """The GP fitted to standardised ``losses`` at ``x``; ``warped`` coordinates get an ``InputWarp``."""
         y = (losses - losses.mean()) / (losses.std() or 1.0)
         tx, ty = torch.as_tensor(x, dtype=DTYPE), torch.as_tensor(y, dtype=DTYPE)
-        model = _ExactGP(tx, ty)
+        model = _ExactGP(tx, ty, warped)
         with gpytorch.settings.max_cholesky_size(_CHOLESKY_SIZE), gpytorch.settings.cholesky_jitter(1e-8):
             _fit(model, max_iter)
         return cls(model, tx, ty)
@@ -163,7 +193,7 @@ class Surrogate:
 
     def kernel(self, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
         """Matérn-5/2 with the fitted ARD lengthscales and output scale, shape ``(len(a), len(b))``."""
-        distance = torch.cdist(a / self.lengthscale, b / self.lengthscale).clamp_min(1e-15)
+        distance = torch.cdist(self.warp(a) / self.lengthscale, self.warp(b) / self.lengthscale).clamp_min(1e-15)
         root5 = math.sqrt(5.0) * distance
         return self.prior_variance * (1.0 + root5 + root5**2 / 3.0) * torch.exp(-root5)
 

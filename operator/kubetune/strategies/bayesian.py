@@ -10,7 +10,12 @@ model (a tree stump, one accuracy level), the stationary GP cannot see that such
 and EI keeps sampling it: on the optimizer benchmark, EI alone spent up to 72 % of a run's trials
 repeating one loss. So half of the model-based proposals are Thompson samples instead: the
 minimum of one posterior draw, optimistic somewhere different each time (asynchronous Thompson
-sampling, Kandasamy et al. 2018). Evidence, and the variants that lost: bench/optimizer/README.md.
+sampling, Kandasamy et al. 2018).
+
+Input warping (a learned Kumaraswamy CDF per continuous and integer coordinate, as HEBO does) is
+available as ``warp_inputs`` but off: on the benchmark panel it won at 16 x q 2 and lost at
+16 x q 8 (on tree models), within seed noise both times. Evidence, and the variants that lost:
+bench/optimizer/README.md.
 """
 
 from __future__ import annotations
@@ -39,13 +44,14 @@ class BayesianStrategy(Strategy):
         n_starts: how many of them start L-BFGS-B.
         acquisition_iterations / fit_iterations: bounds on the two optimisers (speed stays flat).
         thompson_share: chance that a model-based proposal is a Thompson sample instead of EI's best.
+        warp_inputs: learn a Kumaraswamy warp of every continuous and integer coordinate.
     """
 
     name = "Bayesian"
 
     def __init__(self, seed: int = 0, n_initial: int | None = None, n_candidates: int = 1024,
                  n_starts: int = 5, acquisition_iterations: int = 50, fit_iterations: int = 75,
-                 thompson_share: float = 0.5) -> None:
+                 thompson_share: float = 0.5, warp_inputs: bool = False) -> None:
         if not 0.0 <= thompson_share <= 1.0:
             raise ValueError(f"thompson_share must be between 0 and 1, got {thompson_share}")
         self.seed = seed
@@ -55,6 +61,7 @@ class BayesianStrategy(Strategy):
         self.acquisition_iterations = acquisition_iterations
         self.fit_iterations = fit_iterations
         self.thompson_share = thompson_share
+        self.warp_inputs = warp_inputs
 
     def _initial_size(self, space: SearchSpace) -> int:
         return self.n_initial or max(4, min(2 * len(space.parameters), 10))
@@ -88,7 +95,8 @@ class BayesianStrategy(Strategy):
         x = np.stack([space.encode(p) for p, _ in history.observed])
         losses = np.array([y if y is not None and math.isfinite(y) else np.nan for _, y in history.observed])
         losses = np.where(np.isnan(losses), np.nanmax(losses), losses)
-        surrogate = Surrogate.fit(x, losses, self.fit_iterations)
+        surrogate = Surrogate.fit(x, losses, self.fit_iterations,
+                                  warped=space.ordinal_coordinates if self.warp_inputs else ())
         if history.pending:
             pending = np.stack([space.encode(p) for p in history.pending])
             surrogate.condition_on(pending, surrogate.posterior_mean(pending))
@@ -119,8 +127,8 @@ class BayesianStrategy(Strategy):
         assert isinstance(surrogate, Surrogate)
         thompson = self.thompson_share > 0 and rng.random() < self.thompson_share  # 0: EI exactly as before
         candidates = self._candidates(space, incumbents, rng)
-        if thompson:
-            projected = space.round_trip(candidates)
+        if thompson:  # one joint draw over the distinct runnable candidates
+            projected = np.unique(space.round_trip(candidates), axis=0)
             scores = -surrogate.sample_posterior(projected, rng)
         else:
             ranked = surrogate.maximise_log_ei(candidates, self.n_starts, self.acquisition_iterations)

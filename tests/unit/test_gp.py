@@ -1,0 +1,65 @@
+"""The GP surrogate: its kernel, posterior draws and input warp."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from kubetune.strategies._gp import DTYPE, InputWarp, Surrogate, _ExactGP
+
+
+def test_surrogate_kernel_matches_gpytorch() -> None:
+    rng = np.random.default_rng(0)
+    x = rng.random((12, 3))
+    surrogate = Surrogate.fit(x, ((x - 0.3) ** 2).sum(1), warped=[0, 2])
+    model = _ExactGP(torch.as_tensor(x, dtype=DTYPE), torch.zeros(12, dtype=DTYPE), warped=[0, 2])
+    model.covar_module.base_kernel.lengthscale = surrogate.lengthscale
+    model.covar_module.outputscale = surrogate.prior_variance
+    model.warp.load_state_dict(surrogate.warp.state_dict())
+    a, b = torch.as_tensor(rng.random((5, 3)), dtype=DTYPE), torch.as_tensor(x, dtype=DTYPE)
+    expected = model.covar_module(model.warp(a), model.warp(b)).to_dense().detach()
+    assert torch.allclose(surrogate.kernel(a, b), expected, rtol=1e-6, atol=1e-9)
+
+
+def test_posterior_draws_follow_the_data_near_it_and_spread_far_from_it() -> None:
+    x = np.linspace(0.0, 0.5, 8)[:, None]
+    surrogate = Surrogate.fit(x, np.sin(6 * x[:, 0]))
+    rng = np.random.default_rng(0)
+    points = np.array([[0.25], [1.0]])  # between observations / far outside them
+    draws = np.stack([surrogate.sample_posterior(points, rng) for _ in range(300)])
+    mean, variance = (t.numpy() for t in surrogate.predict(torch.as_tensor(points)))
+    assert np.allclose(draws.mean(0), mean, atol=0.1 + 3 * np.sqrt(variance / 300))
+    assert draws[:, 0].std() < 0.1 < draws[:, 1].std()
+    assert abs(draws[:, 1].std() - np.sqrt(variance[1])) < 0.25 * np.sqrt(variance[1])
+
+
+def test_input_warp_starts_as_identity_and_stays_a_monotone_map_of_the_unit_interval() -> None:
+    warp = InputWarp([0])
+    x = torch.as_tensor(np.stack([np.linspace(0, 1, 101), np.linspace(1, 0, 101)], 1), dtype=DTYPE)
+    assert torch.allclose(warp(x), x, atol=1e-6)
+    with torch.no_grad():
+        warp.log_concentration.copy_(torch.tensor([[-1.5], [0.8]]))
+    warped = warp(x)
+    assert torch.equal(warped[:, 1], x[:, 1])  # coordinates not listed are left alone
+    assert torch.all(torch.diff(warped[:, 0]) >= 0) and 0 <= warped[0, 0] and warped[-1, 0] <= 1
+    assert warped[10, 0] > 0.5  # a < 1 stretches the low end: 0.1 lands past the middle
+
+
+def test_learned_warp_resolves_a_sharp_low_end() -> None:
+    """The loss changes fast near 0 and barely elsewhere (a learning rate on a linear scale):
+    the warped GP learns to stretch the low end and predicts held-out points better."""
+    def f(x: np.ndarray) -> np.ndarray:
+        return np.log(x[:, 0] + 0.01)
+
+    rng = np.random.default_rng(3)
+    train, test = rng.random((24, 1)), np.linspace(0.0, 0.2, 50)[:, None]
+    errors = {}
+    for warped in ([], [0]):
+        surrogate = Surrogate.fit(train, f(train), warped=warped)
+        y = f(train)
+        mean = surrogate.posterior_mean(test) * y.std() + y.mean()
+        errors[bool(warped)] = float(np.sqrt(np.mean((mean - f(test)) ** 2)))
+        if warped:
+            low_end = surrogate.warp(torch.tensor([[0.05]], dtype=DTYPE))[0, 0]
+            assert low_end > 0.2
+    assert errors[True] < 0.75 * errors[False]
