@@ -24,6 +24,7 @@ def main() -> None:
     parser.add_argument("--tasks", required=True)
     parser.add_argument("--settings", default="16x2", help="comma-separated ROUNDSxQ")
     parser.add_argument("--seeds", type=int, default=3)
+    parser.add_argument("--first-seed", type=int, default=0, help="seeds first..first+N-1 (more seeds later)")
     parser.add_argument("--jobs", type=int, default=1)
     parser.add_argument("--out", default="/tmp/bench-experiment.jsonl")
     args = parser.parse_args()
@@ -32,7 +33,7 @@ def main() -> None:
         rounds, q = map(int, setting.split("x"))
         for task in args.tasks.split(","):
             for m in args.methods.split(","):
-                for seed in range(args.seeds):
+                for seed in range(args.first_seed, args.first_seed + args.seeds):
                     jobs.append((task, setting, rounds, q, m, seed))
     with ProcessPoolExecutor(args.jobs) as pool, open(args.out, "a") as sink:
         records = []

@@ -18,6 +18,7 @@ from bench.optimizer.tasks import function_tasks
 FUNCTIONS = {t.name: t for t in function_tasks()}
 MAIN_SETTINGS = ["16x8", "16x2"]
 REF_B, REF_R = "ref-Bayesian-30xq2", "ref-Random-120xq8"
+KUBETUNE = "kubetune-Bayesian"
 
 
 def _is_model(task: str) -> bool:
@@ -110,14 +111,18 @@ def analyse(records: list[dict], baseline: dict) -> dict[str, Any]:
         out["repeats"][setting] = {m: float(np.mean([scoring.repeated_fraction(r["losses"]) for t in d
                                                       for r in groups[(t, setting, m)]]))
                                    for m, d in per_method.items()}
+        ours = per_method.get(KUBETUNE, {})
         out["model"][setting] = {m: {"per_task": {t: 100 * (1 - v) for t, v in d.items()},
                                      "score": scoring.score(d.values()), "n_tasks": len(d),
+                                     # runs are paired by _group: kubetune on this method's problems and seeds
+                                     "kubetune_same": scoring.score(ours[t] for t in d) if set(d) <= set(ours)
+                                     else math.nan,
                                      "seeds": sorted({r["seed"] for t in d for r in groups[(t, setting, m)]})}
                                  for m, d in per_method.items()}
     rows = []
     for task in model_tasks:
         b = problems.get(task)
-        rb, rr = groups.get((task, REF_B, "kubetune-Bayesian")), groups.get((task, REF_R, "kubetune-Random"))
+        rb, rr = groups.get((task, REF_B, KUBETUNE)), groups.get((task, REF_R, "kubetune-Random"))
         if b and rb and rr:
             sb = 100 * (1 - scoring.problem_normalised([min(r["losses"]) for r in rb], b["clip"], b["opt"]))
             sr = 100 * (1 - scoring.problem_normalised([min(r["losses"]) for r in rr], b["clip"], b["opt"]))
@@ -262,11 +267,15 @@ def write(records: list[dict], baseline_path: Path, timing_rows: list[dict], met
             continue
         tasks = sorted({t for s in scores.values() for t in s["per_task"]})
         lines += [f"## Real-model problems, {setting} — score per problem and overall", "",
-                  "| method | score | seeds | " + " | ".join(tasks) + " |", "|---|---|---|" + "---|" * len(tasks)]
+                  "Methods may have run different problems (a partial run): `problems` counts them, and "
+                  f"`{KUBETUNE} on them` is kubetune's score on exactly that method's problems and seeds.", "",
+                  f"| method | score | problems | {KUBETUNE} on them | seeds | " + " | ".join(tasks) + " |",
+                  "|---|---|---|---|---|" + "---|" * len(tasks)]
         for m in METHODS:
             if m in scores:
                 s = scores[m]
-                lines.append(f"| {m} | **{s['score']:.1f}** | {','.join(map(str, s['seeds']))} | " +
+                lines.append(f"| {m} | **{s['score']:.1f}** | {s['n_tasks']} | {s['kubetune_same']:.1f} | "
+                             f"{','.join(map(str, s['seeds']))} | " +
                              " | ".join(_fmt(s["per_task"].get(t, math.nan), 4) for t in tasks) + " |")
         lines.append("")
     repeats = {setting: r for setting, r in a["repeats"].items() if r}

@@ -2,10 +2,12 @@
 ``operator/kubetune``: method ``kubetune-Bayesian+<name>`` applies the patches of ``VARIANTS[name]``
 for the duration of each ``ask``.
 
-Most variants start from ``ei``, the EI-only strategy kubetune had before the Thompson share
-(``thompson_share=0`` reproduces it draw for draw), so they compare with what was measured then;
-``ts25``, ``ts100`` and ``ts50-rand20`` build on today's default. The measurements, and which
-variants lost: ``bench/optimizer/README.md``.
+Each variant names its base: ``ei`` (``thompson_share=0``, the EI-only strategy kubetune had before
+the Thompson share) plus a change, today's default plus a change (``ts25``, ``pt``...), or
+``warp`` (input warping on) plus a change. Measured variants stay reproducible in distribution,
+not draw for draw: the candidate projection has since been vectorised (the same points up to
+floating point) and Thompson draws are taken over distinct candidates only. The measurements,
+and which variants lost: ``bench/optimizer/README.md``.
 """
 
 from __future__ import annotations
@@ -47,16 +49,17 @@ STRATEGY = "kubetune.strategies.bayesian:BayesianStrategy"
 SURROGATE = "kubetune.strategies._gp:Surrogate"
 
 
-def _thompson_share(share: float) -> Patch:
-    """The strategy with another ``thompson_share`` (0 = EI only, the strategy before it)."""
+def _options(**options: Any) -> Patch:
+    """The strategy with other constructor options, e.g. ``thompson_share=0`` (EI only)."""
 
     def make(original):
         def suggest(self, *args, **kwargs):
-            default, self.thompson_share = self.thompson_share, share
+            defaults = {name: getattr(self, name) for name in options}
+            self.__dict__.update(options)
             try:
                 return original(self, *args, **kwargs)
             finally:
-                self.thompson_share = default
+                self.__dict__.update(defaults)
         return suggest
 
     return _replacing(STRATEGY, "suggest", make)
@@ -203,10 +206,11 @@ def _informative_only(relative_sd: float) -> Patch:
     return _replacing(STRATEGY, "_best_untaken", make)
 
 
-EI = _thompson_share(0.0)
+EI = _options(thompson_share=0.0)
+WARP = dict(warp_inputs=True)
 VARIANTS: dict[str, list[Patch]] = {
     "ei": [EI],
-    "ts25": [_thompson_share(0.25)], "ts100": [_thompson_share(1.0)],
+    "ts25": [_options(thompson_share=0.25)], "ts100": [_options(thompson_share=1.0)],
     "ts50-rand20": [_random_interleave(0.2)],
     "rand10": [EI, _random_interleave(0.1)], "rand20": [EI, _random_interleave(0.2)],
     "info05": [EI, _informative_only(0.05)], "info20": [EI, _informative_only(0.2)],
@@ -216,6 +220,9 @@ VARIANTS: dict[str, list[Patch]] = {
     "yj": [EI, _output_transform(_yeo_johnson)], "copula": [EI, _output_transform(_copula)],
     "winsor": [EI, _output_transform(_winsorised)], "subset": [EI, _subset_steps()],
     "copula-subset": [EI, _output_transform(_copula), _subset_steps()],
+    "pt": [_output_transform(_yeo_johnson)],
+    "warp": [_options(**WARP)], "warp-pt": [_options(**WARP), _output_transform(_yeo_johnson)],
+    "warp-ts25": [_options(**WARP, thompson_share=0.25)], "warp-ei": [_options(**WARP, thompson_share=0.0)],
 }
 
 
