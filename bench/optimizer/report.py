@@ -48,13 +48,20 @@ def ensure_baseline(records: list[dict], path: Path, freeze: bool, jobs: int,
     return data
 
 
-def _group(records: list[dict]) -> dict[tuple[str, str, str], list[dict]]:
-    """Runs by (problem, setting, method), keeping only the seeds that every method of that
-    (problem, setting) completed — scores stay paired when a run was interrupted."""
+def _by_method(records: list[dict]) -> dict[tuple[str, str, str], list[dict]]:
+    """Completed runs by (problem, setting, method), every seed each method has."""
     groups: dict[tuple[str, str, str], list[dict]] = defaultdict(list)
     for r in records:
         if r["losses"] and "error" not in r:
             groups[(r["task"], r["setting"], r["method"])].append(r)
+    return groups
+
+
+def _group(records: list[dict]) -> dict[tuple[str, str, str], list[dict]]:
+    """Runs by (problem, setting, method), keeping only the seeds that every method of that
+    (problem, setting) completed: ranks and curves compare methods on the same seeds even when
+    one method's run is partial."""
+    groups = _by_method(records)
     seeds: dict[tuple[str, str], set] = {}
     for (task, setting, _), runs in groups.items():
         s = {r["seed"] for r in runs}
@@ -90,34 +97,41 @@ def _rank(values: dict[str, float]) -> dict[str, float]:
 
 
 def analyse(records: list[dict], baseline: dict) -> dict[str, Any]:
-    groups = _group(records)
+    groups, every_seed = _group(records), _by_method(records)
     problems = baseline.get("problems", {})
     out: dict[str, Any] = {"model": {}, "function": {}, "ranks": defaultdict(list), "reference": {}, "repeats": {}}
     model_tasks = sorted({t for t, _, _ in groups if _is_model(t)})
+
+    def normalised(runs: list[dict], task: str) -> float:
+        b = problems[task]
+        return scoring.problem_normalised([min(r["losses"]) for r in runs], b["clip"], b["opt"])
+
+    def kubetune_on(task: str, setting: str, seeds: set[int]) -> float:
+        """kubetune's normalised loss on exactly ``seeds`` of ``task`` (NaN when it lacks one)."""
+        runs = [r for r in every_seed.get((task, setting, KUBETUNE), []) if r["seed"] in seeds]
+        return normalised(runs, task) if len(runs) == len(seeds) else math.nan
+
     for setting in MAIN_SETTINGS:
         per_method: dict[str, dict[str, float]] = defaultdict(dict)
-        for task in model_tasks:
-            b = problems.get(task)
-            if not b:
-                continue
-            normal = {}
-            for m in METHODS:
-                runs = groups.get((task, setting, m))
-                if runs:
-                    normal[m] = scoring.problem_normalised([min(r["losses"]) for r in runs], b["clip"], b["opt"])
-                    per_method[m][task] = normal[m]
-            for m, rank in _rank(normal).items():
+        same: dict[str, list[float]] = defaultdict(list)
+        for task in [t for t in model_tasks if t in problems]:
+            paired = {m: normalised(groups[(task, setting, m)], task) for m in METHODS
+                      if (task, setting, m) in groups}
+            for m, rank in _rank(paired).items():
                 out["ranks"][m].append(rank)
+            for m in METHODS:
+                runs = every_seed.get((task, setting, m))
+                if runs:  # a method's score uses every seed it has; kubetune's beside it the same seeds
+                    per_method[m][task] = normalised(runs, task)
+                    same[m].append(kubetune_on(task, setting, {r["seed"] for r in runs}))
         out["repeats"][setting] = {m: float(np.mean([scoring.repeated_fraction(r["losses"]) for t in d
-                                                      for r in groups[(t, setting, m)]]))
+                                                      for r in every_seed[(t, setting, m)]]))
                                    for m, d in per_method.items()}
-        ours = per_method.get(KUBETUNE, {})
         out["model"][setting] = {m: {"per_task": {t: 100 * (1 - v) for t, v in d.items()},
                                      "score": scoring.score(d.values()), "n_tasks": len(d),
-                                     # runs are paired by _group: kubetune on this method's problems and seeds
-                                     "kubetune_same": scoring.score(ours[t] for t in d) if set(d) <= set(ours)
-                                     else math.nan,
-                                     "seeds": sorted({r["seed"] for t in d for r in groups[(t, setting, m)]})}
+                                     "kubetune_same": scoring.score(same[m]),
+                                     "runs": sum(len(every_seed[(t, setting, m)]) for t in d),
+                                     "seeds": sorted({r["seed"] for t in d for r in every_seed[(t, setting, m)]})}
                                  for m, d in per_method.items()}
     rows = []
     for task in model_tasks:
@@ -267,14 +281,15 @@ def write(records: list[dict], baseline_path: Path, timing_rows: list[dict], met
             continue
         tasks = sorted({t for s in scores.values() for t in s["per_task"]})
         lines += [f"## Real-model problems, {setting} — score per problem and overall", "",
-                  "Methods may have run different problems (a partial run): `problems` counts them, and "
+                  "Each method is scored on every seed it ran. Methods may have run different problems and "
+                  "seeds (a partial run): `problems` and `runs` count them, and "
                   f"`{KUBETUNE} on them` is kubetune's score on exactly that method's problems and seeds.", "",
-                  f"| method | score | problems | {KUBETUNE} on them | seeds | " + " | ".join(tasks) + " |",
-                  "|---|---|---|---|---|" + "---|" * len(tasks)]
+                  f"| method | score | problems | runs | {KUBETUNE} on them | seeds | " + " | ".join(tasks) + " |",
+                  "|---|---|---|---|---|---|" + "---|" * len(tasks)]
         for m in METHODS:
             if m in scores:
                 s = scores[m]
-                lines.append(f"| {m} | **{s['score']:.1f}** | {s['n_tasks']} | {s['kubetune_same']:.1f} | "
+                lines.append(f"| {m} | **{s['score']:.1f}** | {s['n_tasks']} | {s['runs']} | {s['kubetune_same']:.1f} | "
                              f"{','.join(map(str, s['seeds']))} | " +
                              " | ".join(_fmt(s["per_task"].get(t, math.nan), 4) for t in tasks) + " |")
         lines.append("")

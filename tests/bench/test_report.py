@@ -20,6 +20,7 @@ def _run(method: str, task: str, seed: int, best: float) -> dict:
 
 
 def test_partial_method_is_compared_with_kubetune_on_its_own_problems_and_seeds() -> None:
+    """A partial run lowers no one else's seed count: each method keeps all its seeds."""
     records = [_run("kubetune-Bayesian", task, 0, best) for task, best in (("p1", 0.1), ("p2", 0.3), ("p3", 0.9))]
     records += [_run("kubetune-Bayesian", task, 1, 0.5) for task in ("p1", "p2", "p3")]
     records += [_run("HEBO", "p1", 0, 0.2), _run("HEBO", "p2", 0, 0.2)]  # HEBO: two problems, seed 0 only
@@ -27,5 +28,8 @@ def test_partial_method_is_compared_with_kubetune_on_its_own_problems_and_seeds(
     assert scores["HEBO"]["n_tasks"] == 2 and scores["HEBO"]["score"] == pytest.approx(80.0)
     # kubetune on p1 and p2, seed 0 only (the seeds HEBO has; seed 1 would give 50): 1 - mean(0.1, 0.3) = 80
     assert scores["HEBO"]["kubetune_same"] == pytest.approx(80.0)
-    assert scores["kubetune-Bayesian"]["n_tasks"] == 3
+    assert scores["kubetune-Bayesian"]["n_tasks"] == 3 and scores["kubetune-Bayesian"]["runs"] == 6
+    # kubetune's own score keeps both of its seeds on every problem, although HEBO has only seed 0:
+    # mean bests 0.3, 0.4, 0.7
+    assert scores["kubetune-Bayesian"]["score"] == pytest.approx(100 * (1 - (0.3 + 0.4 + 0.7) / 3))
     assert scores["kubetune-Bayesian"]["kubetune_same"] == pytest.approx(scores["kubetune-Bayesian"]["score"])
