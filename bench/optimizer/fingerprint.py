@@ -24,8 +24,11 @@ BENCH = ROOT / "bench" / "optimizer"
 COMMON_FILES = [BENCH / "space.py", BENCH / "protocol.py"]
 COMMON_PACKAGES = ["numpy", "scipy", "scikit-learn"]
 # the optimizer's own modules (not the operator, CLI or job state machine around it)
+STRATEGIES = ROOT / "operator" / "kubetune" / "strategies"
 KUBETUNE_FILES = [ROOT / "operator" / "kubetune" / name for name in ("errors.py", "space.py", "optimizer.py")] + sorted(
-    (ROOT / "operator" / "kubetune" / "strategies").glob("*.py"))
+    STRATEGIES.glob("*.py"))
+# kubetune-Random never fits a GP: tuning the Bayesian strategy leaves its stored runs valid
+BAYESIAN_ONLY = {STRATEGIES / "bayesian.py", STRATEGIES / "_gp.py"}
 
 # (adapter class, extra files, packages) per method family
 _INPUTS = {
@@ -54,6 +57,8 @@ def fingerprint(method: str) -> str:
     digest = hashlib.sha256(method.encode())
     digest.update(inspect.getsource(adapter).encode())
     digest.update(str(methods.N_INITIAL).encode())
+    if method == "kubetune-Random":
+        files = [path for path in files if path not in BAYESIAN_ONLY]
     if "+" in method:  # a kubetune variant: the patches it applies (variants.py)
         files = files + [BENCH / "variants.py"]
     for path in COMMON_FILES + files:

@@ -25,15 +25,27 @@ def test_fingerprints_separate_methods_and_problems() -> None:
     assert fp.task_fingerprint("DT-diabetes-mse") != fp.task_fingerprint("DT-breast-nll")
 
 
-def test_kubetune_fingerprint_follows_the_strategy_source(tmp_path: Path, monkeypatch) -> None:
-    before = fp.fingerprint("kubetune-Bayesian")
-    copy = tmp_path / "bayesian.py"
-    copy.write_text(fp.KUBETUNE_FILES[-1].read_text() + "\n# changed\n")
+def _edited(path: Path, tmp_path: Path, monkeypatch) -> None:
+    """kubetune's inputs with ``path`` replaced by an edited copy."""
+    copy = tmp_path / path.name
+    copy.write_text(path.read_text() + "\n# changed\n")
+    adapter, files, packages = fp._INPUTS["kubetune"]
+    monkeypatch.setitem(fp._INPUTS, "kubetune", (adapter, [copy if f == path else f for f in files], packages))
+    monkeypatch.setattr(fp, "BAYESIAN_ONLY", {copy if f == path else f for f in fp.BAYESIAN_ONLY})
     fp.fingerprint.cache_clear()
-    monkeypatch.setitem(fp._INPUTS, "kubetune", (fp.methods.Kubetune, fp.KUBETUNE_FILES[:-1] + [copy], []))
+
+
+def test_kubetune_fingerprints_follow_the_strategy_source_they_run(tmp_path: Path, monkeypatch) -> None:
+    """Editing the Bayesian strategy re-runs kubetune-Bayesian only; editing Random re-runs Random."""
+    fp.fingerprint.cache_clear()
+    before = {m: fp.fingerprint(m) for m in ("kubetune-Bayesian", "kubetune-Random", "optuna-TPE")}
     try:
-        assert fp.fingerprint("kubetune-Bayesian") != before
-        assert fp.fingerprint("optuna-TPE") == fp.fingerprint("optuna-TPE")
+        _edited(fp.STRATEGIES / "bayesian.py", tmp_path, monkeypatch)
+        assert fp.fingerprint("kubetune-Bayesian") != before["kubetune-Bayesian"]
+        assert fp.fingerprint("kubetune-Random") == before["kubetune-Random"]
+        assert fp.fingerprint("optuna-TPE") == before["optuna-TPE"]
+        _edited(fp.STRATEGIES / "random.py", tmp_path, monkeypatch)
+        assert fp.fingerprint("kubetune-Random") != before["kubetune-Random"]
     finally:
         fp.fingerprint.cache_clear()
 
