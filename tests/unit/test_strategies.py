@@ -157,3 +157,22 @@ def test_bayesian_thompson_share_is_validated(share: float) -> None:
 
     with pytest.raises(ValueError, match="thompson_share"):
         BayesianStrategy(thompson_share=share)
+
+
+def test_bayesian_steps_around_distinct_results_not_around_one_plateau(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Five configurations with the same best loss are one model (a stump): local candidates go
+    around the best *distinct* losses, one of the plateau's points and the next-best results."""
+    from kubetune.strategies import BayesianStrategy
+
+    space = SearchSpace(mixed_ranges())
+    history = bayesian_history(space, rounds=10)
+    plateau = min(y for _, y in history.observed) - 5.0  # type: ignore[type-var]
+    history.observed[:5] = [(p, plateau) for p, _ in history.observed[:5]]
+    seen: list[np.ndarray] = []
+    original = BayesianStrategy._candidates
+    monkeypatch.setattr(BayesianStrategy, "_candidates",
+                        lambda self, space, incumbents, rng: seen.append(incumbents) or original(self, space, incumbents, rng))
+    BayesianStrategy(n_initial=4).suggest(space, history, 1, np.random.default_rng(0))
+    by_loss = sorted(range(10), key=lambda i: history.observed[i][1])  # type: ignore[arg-type, return-value]
+    expected = [0] + [i for i in by_loss if i >= 5][:4]
+    np.testing.assert_array_equal(seen[0], np.stack([space.encode(history.observed[i][0]) for i in expected]))
