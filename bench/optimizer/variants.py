@@ -5,10 +5,10 @@ for the duration of each ``ask``.
 Each variant names its base: ``ei`` (``thompson_share=0``, the EI-only strategy kubetune had before
 the Thompson share) plus a change, today's default plus a change (``ts25``, ``pt``...),
 ``warp`` (input warping on) plus a change, or ``plateau`` (the default before its local candidates
-moved to the best distinct results; the same draws as that code on the same machine). Measured variants stay reproducible in distribution,
-not draw for draw: the candidate projection has since been vectorised (the same points up to
-floating point) and Thompson draws are taken over distinct candidates only. The measurements,
-and which variants lost: ``bench/optimizer/README.md``.
+moved to the best distinct results; the same draws as that code on the same machine). Measured
+variants stay reproducible in distribution, not draw for draw: the candidate projection has since
+been vectorised (the same points up to floating point) and Thompson draws are taken over distinct
+candidates only. The measurements, and which variants lost: ``bench/optimizer/README.md``.
 """
 
 from __future__ import annotations
@@ -207,26 +207,12 @@ def _informative_only(relative_sd: float) -> Patch:
     return _replacing(STRATEGY, "_best_untaken", make)
 
 
-def _plateau_incumbents() -> list[Patch]:
+def _plateau_incumbents() -> Patch:
     """Local candidates around the five lowest observations, duplicates included: the strategy
     before it stepped around the best *distinct* results (on a plateau, five observations of one
     loss put every local candidate around one model)."""
-
-    def remember(original):
-        def model_based(self, space, history, taken, n, rng):
-            self._variant_observed = history.observed
-            return original(self, space, history, taken, n, rng)
-        return model_based
-
-    def lowest(original):
-        def candidates(self, space, incumbents, rng):
-            losses = np.array([y if y is not None and np.isfinite(y) else np.nan for _, y in self._variant_observed])
-            losses = np.where(np.isnan(losses), np.nanmax(losses), losses)  # as _model_based does
-            five = [space.encode(self._variant_observed[i][0]) for i in np.argsort(losses)[:5]]
-            return original(self, space, np.stack(five), rng)
-        return candidates
-
-    return [_replacing(STRATEGY, "_model_based", remember), _replacing(STRATEGY, "_candidates", lowest)]
+    return _replacing("kubetune.strategies.bayesian:", "_best_distinct",
+                      lambda original: lambda losses, count: np.argsort(losses)[:count])
 
 
 EI = _options(thompson_share=0.0)
@@ -245,7 +231,7 @@ VARIANTS: dict[str, list[Patch]] = {
     "copula-subset": [EI, _output_transform(_copula), _subset_steps()],
     "pt": [_output_transform(_yeo_johnson)],
     "warp": [_options(**WARP)], "warp-pt": [_options(**WARP), _output_transform(_yeo_johnson)],
-    "plateau": _plateau_incumbents(),
+    "plateau": [_plateau_incumbents()],
     "warp-ts25": [_options(**WARP, thompson_share=0.25)], "warp-ei": [_options(**WARP, thompson_share=0.0)],
 }
 
