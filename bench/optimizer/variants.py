@@ -71,12 +71,12 @@ def _output_transform(transform: Callable[[np.ndarray], np.ndarray]) -> Patch:
     losses are skewed (a few broken configurations far worse than the rest)."""
 
     def make(original):
-        def fit(cls, x, losses, max_iter=75):
+        def fit(cls, x, losses, *args, **kwargs):
             z = (losses - losses.mean()) / (losses.std() or 1.0)
-            warped = transform(z)
-            if not np.all(np.isfinite(warped)) or warped.std() == 0:
-                warped = z
-            return original.__func__(cls, x, warped, max_iter)
+            transformed = transform(z)
+            if not np.all(np.isfinite(transformed)) or transformed.std() == 0:
+                transformed = z
+            return original.__func__(cls, x, transformed, *args, **kwargs)
         return classmethod(fit)
 
     return _replacing(SURROGATE, "fit", make)
@@ -137,10 +137,10 @@ def _lengthscale_cap(cap: float) -> Patch:
     some posterior variance, so EI still explores along it."""
 
     def make(original):
-        def init(self, x, y):
+        def init(self, x, y, *args, **kwargs):
             import gpytorch
             from kubetune.strategies._gp import DTYPE
-            original(self, x, y)
+            original(self, x, y, *args, **kwargs)
             kernel = self.covar_module.base_kernel
             kernel.register_constraint("raw_lengthscale", gpytorch.constraints.Interval(1e-3, cap))
             kernel.lengthscale = kernel.lengthscale_prior.mode.clamp(max=cap * 0.9)
