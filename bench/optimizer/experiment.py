@@ -40,11 +40,15 @@ def main() -> None:
         for r in pool.map(_job, jobs):
             sink.write(json.dumps(r, default=str) + "\n")
             records.append(r)
-            print(r["task"], r["setting"], r["method"], r["seed"], min(r["losses"]) if r["losses"] else r.get("error"),
+            print(r["task"], r["setting"], r["method"], r["seed"], r.get("error") or min(r["losses"]),
                   f"{r.get('seconds', 0):.0f}s", flush=True)
     base = scoring.load_baseline(BASELINE).get("problems", {})
     from bench.optimizer.tasks import function_tasks
     fns = {t.name: t.optimum for t in function_tasks()}
+    failed = [r for r in records if r.get("error")]
+    for r in failed:  # a failed run's losses stop at the failing ask: never scored as if complete
+        print(f"FAILED {r['task']} {r['setting']} {r['method']} seed {r['seed']}: {r['error']}")
+    records = [r for r in records if not r.get("error")]
     keys = sorted({(r["task"], r["setting"], r["method"]) for r in records})
     for task, setting, m in keys:
         bests = [min(r["losses"]) for r in records if (r["task"], r["setting"], r["method"]) == (task, setting, m)]
