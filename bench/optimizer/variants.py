@@ -66,12 +66,16 @@ def _options(**options: Any) -> Patch:
     return _replacing(STRATEGY, "suggest", make)
 
 
-def _output_transform(transform: Callable[[np.ndarray], np.ndarray]) -> Patch:
+def _output_transform(transform: Callable[[np.ndarray], np.ndarray], min_observations: int = 0) -> Patch:
     """The GP is fitted to ``transform(standardised losses)`` instead of the losses: real-model
-    losses are skewed (a few broken configurations far worse than the rest)."""
+    losses are skewed (a few broken configurations far worse than the rest). Below
+    ``min_observations`` the losses are left as they are (a transform fitted to few points may
+    distort more than it corrects)."""
 
     def make(original):
         def fit(cls, x, losses, *args, **kwargs):
+            if len(losses) < min_observations:
+                return original.__func__(cls, x, losses, *args, **kwargs)
             z = (losses - losses.mean()) / (losses.std() or 1.0)
             transformed = transform(z)
             if not np.all(np.isfinite(transformed)) or transformed.std() == 0:
@@ -229,7 +233,7 @@ VARIANTS: dict[str, list[Patch]] = {
     "yj": [EI, _output_transform(_yeo_johnson)], "copula": [EI, _output_transform(_copula)],
     "winsor": [EI, _output_transform(_winsorised)], "subset": [EI, _subset_steps()],
     "copula-subset": [EI, _output_transform(_copula), _subset_steps()],
-    "pt": [_output_transform(_yeo_johnson)],
+    "pt": [_output_transform(_yeo_johnson)], "pt30": [_output_transform(_yeo_johnson, min_observations=30)],
     "warp": [_options(**WARP)], "warp-pt": [_options(**WARP), _output_transform(_yeo_johnson)],
     "plateau": [_plateau_incumbents()],
     "warp-ts25": [_options(**WARP, thompson_share=0.25)], "warp-ei": [_options(**WARP, thompson_share=0.0)],
