@@ -4,11 +4,14 @@ for the duration of each ``ask``.
 
 Each variant names its base: ``ei`` (``thompson_share=0``, the EI-only strategy kubetune had before
 the Thompson share) plus a change, today's default plus a change (``ts25``, ``pt``...),
-``warp`` (input warping on) plus a change, or ``plateau`` (the default before its local candidates
-moved to the best distinct results; the same draws as that code on the same machine). Measured
-variants stay reproducible in distribution, not draw for draw: the candidate projection has since
-been vectorised (the same points up to floating point) and Thompson draws are taken over distinct
-candidates only. The measurements, and which variants lost: ``bench/optimizer/README.md``.
+``warp`` (input warping on) plus a change, ``raw`` (the default before the Yeo–Johnson transform
+from 30 observations was adopted) or ``plateau`` (the default before its local candidates moved to
+the best distinct results). Variants on today's default measured before that adoption (``ts25``,
+``ts100``, ``ts50-rand20``, ``warp``...) were measured on ``raw``'s base; ``ei`` keeps the
+transform off, as it was measured. Measured variants stay reproducible in distribution, not draw for
+draw: the candidate projection has since been vectorised (the same points up to floating point),
+Thompson draws are taken over distinct candidates only and tied acquisition values are ranked
+stably. The measurements, and which variants lost: ``bench/optimizer/README.md``.
 """
 
 from __future__ import annotations
@@ -66,33 +69,20 @@ def _options(**options: Any) -> Patch:
     return _replacing(STRATEGY, "suggest", make)
 
 
-def _output_transform(transform: Callable[[np.ndarray], np.ndarray], min_observations: int = 0) -> Patch:
-    """The GP is fitted to ``transform(standardised losses)`` instead of the losses: real-model
-    losses are skewed (a few broken configurations far worse than the rest). Below
-    ``min_observations`` the losses are left as they are (a transform fitted to few points may
-    distort more than it corrects)."""
+def _output_transform(transform: Callable[[np.ndarray], np.ndarray]) -> Patch:
+    """The GP is fitted to ``transform(standardised losses)`` at every model-based ask, in place
+    of the strategy's own choice (plain standardisation, or Yeo–Johnson from 30 observations)."""
 
     def make(original):
-        def fit(cls, x, losses, *args, **kwargs):
-            if len(losses) < min_observations:
-                return original.__func__(cls, x, losses, *args, **kwargs)
-            z = (losses - losses.mean()) / (losses.std() or 1.0)
+        def standardised(losses, power_transform=False):
+            z = original(losses)
             transformed = transform(z)
             if not np.all(np.isfinite(transformed)) or transformed.std() == 0:
-                transformed = z
-            return original.__func__(cls, x, transformed, *args, **kwargs)
-        return classmethod(fit)
+                return z
+            return (transformed - transformed.mean()) / transformed.std()
+        return standardised
 
-    return _replacing(SURROGATE, "fit", make)
-
-
-def _yeo_johnson(z: np.ndarray) -> np.ndarray:
-    """Yeo-Johnson power transform (as HEBO does)."""
-    from scipy import stats
-    try:
-        return stats.yeojohnson(z)[0]
-    except (ValueError, FloatingPointError):
-        return z
+    return _replacing("kubetune.strategies._gp:", "standardised", make)
 
 
 def _copula(z: np.ndarray) -> np.ndarray:
@@ -219,7 +209,7 @@ def _plateau_incumbents() -> Patch:
                       lambda original: lambda losses, count: np.argsort(losses)[:count])
 
 
-EI = _options(thompson_share=0.0)
+EI = _options(thompson_share=0.0, power_transform_from=None)
 WARP = dict(warp_inputs=True)
 VARIANTS: dict[str, list[Patch]] = {
     "ei": [EI],
@@ -230,12 +220,12 @@ VARIANTS: dict[str, list[Patch]] = {
     "xi01": [EI, _improvement_margin(0.01)], "xi1": [EI, _improvement_margin(0.1)],
     "cap1": [EI, _lengthscale_cap(1.0)], "cap3": [EI, _lengthscale_cap(3.0)],
     "nolocal": [EI, _uniform_candidates_only()],
-    "yj": [EI, _output_transform(_yeo_johnson)], "copula": [EI, _output_transform(_copula)],
+    "yj": [_options(thompson_share=0.0, power_transform_from=0)], "copula": [EI, _output_transform(_copula)],
     "winsor": [EI, _output_transform(_winsorised)], "subset": [EI, _subset_steps()],
     "copula-subset": [EI, _output_transform(_copula), _subset_steps()],
-    "pt": [_output_transform(_yeo_johnson)], "pt30": [_output_transform(_yeo_johnson, min_observations=30)],
-    "warp": [_options(**WARP)], "warp-pt": [_options(**WARP), _output_transform(_yeo_johnson)],
-    "plateau": [_plateau_incumbents()],
+    "pt": [_options(power_transform_from=0)], "raw": [_options(power_transform_from=None)],
+    "warp": [_options(**WARP)], "warp-pt": [_options(**WARP, power_transform_from=0)],
+    "plateau": [_plateau_incumbents(), _options(power_transform_from=None)],
     "warp-ts25": [_options(**WARP, thompson_share=0.25)], "warp-ei": [_options(**WARP, thompson_share=0.0)],
 }
 

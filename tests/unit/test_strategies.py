@@ -176,3 +176,30 @@ def test_bayesian_steps_around_distinct_results_not_around_one_plateau(monkeypat
     by_loss = sorted(range(10), key=lambda i: history.observed[i][1])  # type: ignore[arg-type, return-value]
     expected = [0] + [i for i in by_loss if i >= 5][:4]
     np.testing.assert_array_equal(seen[0], np.stack([space.encode(history.observed[i][0]) for i in expected]))
+
+
+@pytest.mark.parametrize(("rounds", "power_transform_from", "expected"),
+                         [(29, 30, False), (30, 30, True), (30, None, False), (6, 0, True)])
+def test_bayesian_power_transforms_the_losses_from_the_threshold(
+        monkeypatch: pytest.MonkeyPatch, rounds: int, power_transform_from: int | None, expected: bool) -> None:
+    """A failed trial counts as an observation: it enters the GP at the worst loss."""
+    from kubetune.strategies import BayesianStrategy, _gp
+
+    fitted: list[bool] = []
+    original = _gp.Surrogate.fit.__func__  # type: ignore[attr-defined]
+    monkeypatch.setattr(_gp.Surrogate, "fit", classmethod(
+        lambda cls, *args, power_transform=False, **kwargs:
+            fitted.append(power_transform) or original(cls, *args, power_transform=power_transform, **kwargs)))
+    space = SearchSpace(mixed_ranges())
+    history = bayesian_history(space, rounds=rounds)
+    history.observed[0] = (history.observed[0][0], None)
+    BayesianStrategy(n_initial=4, power_transform_from=power_transform_from).suggest(
+        space, history, 1, np.random.default_rng(0))
+    assert fitted == [expected]
+
+
+def test_bayesian_power_transform_threshold_is_validated() -> None:
+    from kubetune.strategies import BayesianStrategy
+
+    with pytest.raises(ValueError, match="power_transform_from"):
+        BayesianStrategy(power_transform_from=-1)

@@ -14,6 +14,7 @@ from contextlib import contextmanager
 
 import numpy as np
 import torch
+from scipy import stats
 from scipy.optimize import minimize
 
 # gpytorch 1.15 still calls torch.jit.script at import; torch 2.15 warns about it on every run.
@@ -154,6 +155,26 @@ def _cholesky(covariance: torch.Tensor, jitter: float) -> torch.Tensor:
         jitter *= 10
 
 
+def standardised(losses: np.ndarray, power_transform: bool = False) -> np.ndarray:
+    """Losses as zero-mean, unit-variance GP targets; with ``power_transform``, Yeo–Johnson
+    transformed first (as HEBO does).
+
+    Real-model losses are skewed (a few broken configurations far worse than the rest): fitted to
+    raw losses, the GP spends its output scale on the outliers and sees the good region as flat.
+    Falls back to plain standardisation where the transform fails or returns no spread.
+    """
+    z = (losses - losses.mean()) / (losses.std() or 1.0)
+    if not power_transform:
+        return z
+    try:
+        transformed = stats.yeojohnson(z)[0]
+    except (ValueError, FloatingPointError):
+        return z
+    if not np.all(np.isfinite(transformed)) or transformed.std() == 0:
+        return z
+    return (transformed - transformed.mean()) / transformed.std()
+
+
 class Surrogate:
     """A fitted GP over standardised losses, which can be conditioned on fantasies.
 
@@ -176,9 +197,11 @@ class Surrogate:
         self._set_data(x, y, torch.full((len(x),), self.noise, dtype=DTYPE))
 
     @classmethod
-    def fit(cls, x: np.ndarray, losses: np.ndarray, max_iter: int = 75, warped: Sequence[int] = ()) -> Surrogate:
-        """The GP fitted to standardised ``losses`` at ``x``; ``warped`` coordinates get an ``InputWarp``."""
-        y = (losses - losses.mean()) / (losses.std() or 1.0)
+    def fit(cls, x: np.ndarray, losses: np.ndarray, max_iter: int = 75, warped: Sequence[int] = (),
+            power_transform: bool = False) -> Surrogate:
+        """The GP fitted to ``standardised(losses, power_transform)`` at ``x``; ``warped``
+        coordinates get an ``InputWarp``."""
+        y = standardised(losses, power_transform)
         tx, ty = torch.as_tensor(x, dtype=DTYPE), torch.as_tensor(y, dtype=DTYPE)
         model = _ExactGP(tx, ty, warped)
         with gpytorch.settings.max_cholesky_size(_CHOLESKY_SIZE), gpytorch.settings.cholesky_jitter(1e-8):
@@ -248,7 +271,7 @@ class Surrogate:
         """
         with torch.no_grad():
             values = self.log_ei(torch.as_tensor(candidates, dtype=DTYPE)).numpy()
-        order = np.argsort(-values)
+        order = np.argsort(-values, kind="stable")  # ties (flat regions) ranked alike on every machine
         starts = candidates[order[:n_starts]]
         shape = starts.shape
 
