@@ -225,6 +225,14 @@ def _score_plot(analysis: dict, path: Path) -> None:
     plt.close(fig)
 
 
+def _timing_cell(row: dict) -> str:
+    if "seconds" not in row:
+        return "skipped" if "skipped" in row else "error"
+    samples = row.get("samples", [])
+    spread = f" ({min(samples):.2f}–{max(samples):.2f})" if len(samples) > 1 else ""
+    return f"{row['seconds']:.3f}{spread}"
+
+
 def _timing_plot(rows: list[dict], path: Path) -> None:
     import matplotlib
     matplotlib.use("Agg")
@@ -331,8 +339,9 @@ def write(records: list[dict], baseline_path: Path, timing_rows: list[dict], met
         lines.append("")
     if timing_rows:
         lines += ["## Suggestion cost: seconds per ask (one ask of q points, torch on "
-                  f"{meta.get('threads', 2)} threads)", "", "| method | d | q | n=10 | n=128 | n=500 |",
-                  "|---|---|---|---|---|---|"]
+                  f"{meta.get('threads', 2)} threads)", "",
+                  "Median of the repeated asks, (fastest–slowest) beside it; a cell without a range was measured once.",
+                  "", "| method | d | q | n=10 | n=128 | n=500 |", "|---|---|---|---|---|---|"]
         cells = {(r["method"], r["dim"], r["q"], r["observations"]): r for r in timing_rows}
         for m in METHODS:
             for d in (3, 10):
@@ -340,8 +349,7 @@ def write(records: list[dict], baseline_path: Path, timing_rows: list[dict], met
                     row = [cells.get((m, d, q, n)) for n in (10, 128, 500)]
                     if any(row):
                         lines.append(f"| {m} | {d} | {q} | " + " | ".join(
-                            (f"{c['seconds']:.3f}" if "seconds" in c else ("skipped" if "skipped" in c else "error"))
-                            if c else "—" for c in row) + " |")
+                            _timing_cell(c) if c else "—" for c in row) + " |")
         lines.append("")
     lines += [f"Plots: `{stem}_curves.png` (best-so-far), `{stem}_scores.png`, `{stem}_timing.png`.", ""]
     (outdir / f"{stem}.md").write_text("\n".join(lines))

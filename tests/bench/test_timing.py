@@ -1,0 +1,30 @@
+"""The suggestion-time table: each cell is the median of repeated asks, and the table says so."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+from bench.optimizer import report, timing  # noqa: E402
+
+
+def test_cell_is_the_median_of_its_repeats(monkeypatch: pytest.MonkeyPatch) -> None:
+    times = iter([2.0, 0.5, 0.7, 9.0, 0.1, 0.2])  # a slow first ask (imports), then steady ones
+    monkeypatch.setattr(timing, "ask_seconds", lambda *args: next(times))
+    rows = timing.run(["kubetune-Random"], dims=(3,), observations=(10, 128), qs=(1,), log=lambda row: None)
+    assert [row["samples"] for row in rows] == [[2.0, 0.5, 0.7], [9.0, 0.1, 0.2]]
+    assert [row["seconds"] for row in rows] == [0.7, 0.2]
+    assert report._timing_cell(rows[0]) == "0.700 (0.50–2.00)"
+    assert report._timing_cell({"seconds": 1.5}) == "1.500"  # measured once, before repeats
+
+
+def test_a_cell_over_the_limit_is_not_repeated_and_skips_the_larger_histories(monkeypatch: pytest.MonkeyPatch) -> None:
+    times = iter([130.0])
+    monkeypatch.setattr(timing, "ask_seconds", lambda *args: next(times))
+    rows = timing.run(["HEBO"], dims=(3,), observations=(10, 128), qs=(1,), limit_s=120.0, log=lambda row: None)
+    assert rows[0]["samples"] == [130.0] and "skipped" in rows[1]
+    assert report._timing_cell(rows[1]) == "skipped"
