@@ -77,9 +77,8 @@ def _output_transform(transform: Callable[[np.ndarray], np.ndarray]) -> Patch:
         def standardised(losses, power_transform=False):
             z = original(losses)
             transformed = transform(z)
-            if not np.all(np.isfinite(transformed)) or transformed.std() == 0:
-                return z
-            return (transformed - transformed.mean()) / transformed.std()
+            usable = np.all(np.isfinite(transformed)) and transformed.std() > 0
+            return original(transformed) if usable else z  # re-standardised by the strategy's own code
         return standardised
 
     return _replacing("kubetune.strategies._gp:", "standardised", make)
