@@ -67,6 +67,14 @@ def cached_runs(path: Path) -> list[dict]:
     return [r for r in records if "error" not in r and current(r)]
 
 
+def carried_meta(previous: dict, new_runs: bool) -> dict:
+    """What a run keeps of the previous meta file: all of it for a report or timing pass, only the
+    hand-written ``notes`` (peer coverage, provenance) when it runs jobs and restarts the counters."""
+    if not new_runs:
+        return dict(previous)
+    return {"notes": previous["notes"]} if "notes" in previous else {}
+
+
 def _baseline_job(task_name: str) -> tuple[str, list[float]]:
     from bench.optimizer.scoring import random_baseline
     from bench.optimizer.tasks import task_by_name
@@ -128,7 +136,8 @@ def main() -> None:
 
     stem = "optimizer-quick" if args.quick else "optimizer"  # both modes share the runs cache
     meta_path = RESULTS / f"{stem}.meta.json"
-    meta = json.loads(meta_path.read_text()) if (args.report_only or args.timing_only) and meta_path.exists() else {}
+    previous = json.loads(meta_path.read_text()) if meta_path.exists() else {}
+    meta = carried_meta(previous, new_runs=not (args.report_only or args.timing_only))
     command = " ".join(["python", "-m", "bench.optimizer", *sys.argv[1:]])
     if args.timing_only:
         meta.update({"threads": args.threads, "timing_command": command})

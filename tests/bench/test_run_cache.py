@@ -9,7 +9,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from bench.optimizer import fingerprint as fp  # noqa: E402
-from bench.optimizer.__main__ import cached_runs  # noqa: E402
+from bench.optimizer.__main__ import cached_runs, carried_meta  # noqa: E402
 
 
 def _record(method: str = "kubetune-Random", task: str = "branin", **extra: object) -> dict:
@@ -71,3 +71,10 @@ def test_cache_keeps_current_runs_and_drops_stale_and_failed(tmp_path: Path) -> 
     path.write_text("".join(json.dumps(r) + "\n" for r in (current, stale_method, stale_task, failed)))
     assert cached_runs(path) == [current]
     assert cached_runs(tmp_path / "absent.jsonl") == []
+
+
+def test_a_new_run_keeps_the_hand_written_notes_and_restarts_the_counters() -> None:
+    previous = {"notes": ["peers partial"], "total_seconds": 3960.0, "runs_done": 200, "command": "old"}
+    assert carried_meta(previous, new_runs=True) == {"notes": ["peers partial"]}
+    assert carried_meta({"total_seconds": 1.0}, new_runs=True) == {}
+    assert carried_meta(previous, new_runs=False) == previous
