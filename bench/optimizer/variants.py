@@ -200,6 +200,13 @@ def _informative_only(relative_sd: float) -> Patch:
     return _replacing(STRATEGY, "_best_untaken", make)
 
 
+def _initial_design_size(size: Callable[[int], int]) -> Patch:
+    """A space-filling design of ``size(number of parameters)`` points instead of the default
+    ``max(4, min(2 d, 10))``: fewer random points leave a 30-trial budget more model-based ones."""
+    return _replacing(STRATEGY, "_initial_size",
+                      lambda original: lambda self, space: size(len(space.parameters)))
+
+
 def _plateau_incumbents() -> Patch:
     """Local candidates around the five lowest observations, duplicates included: the strategy
     before it stepped around the best *distinct* results (on a plateau, five observations of one
@@ -225,6 +232,8 @@ VARIANTS: dict[str, list[Patch]] = {
     "pt": [_options(power_transform_from=0)], "raw": [_options(power_transform_from=None)],
     "warp": [_options(**WARP)], "warp-pt": [_options(**WARP, power_transform_from=0)],
     "plateau": [_plateau_incumbents(), _options(power_transform_from=None)],
+    "init-d1": [_initial_design_size(lambda d: max(3, d + 1))],
+    "init-3d": [_initial_design_size(lambda d: max(6, min(3 * d, 15)))],
     "warp-ts25": [_options(**WARP, thompson_share=0.25)], "warp-ei": [_options(**WARP, thompson_share=0.0)],
 }
 

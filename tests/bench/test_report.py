@@ -33,3 +33,15 @@ def test_partial_method_is_compared_with_kubetune_on_its_own_problems_and_seeds(
     # mean bests 0.3, 0.4, 0.7
     assert scores["kubetune-Bayesian"]["score"] == pytest.approx(100 * (1 - (0.3 + 0.4 + 0.7) / 3))
     assert scores["kubetune-Bayesian"]["kubetune_same"] == pytest.approx(scores["kubetune-Bayesian"]["score"])
+
+
+def test_reference_comparison_counts_the_seeds_where_bayesian_is_not_worse() -> None:
+    """Seed by seed on the seeds both have: ties count for Bayesian; seed 3 (no Random run) not at all."""
+    def ref(method: str, setting: str, seed: int, best: float) -> dict:
+        return dict(_run(method, "p1", seed, best), setting=setting)
+    records = [ref("kubetune-Bayesian", report.REF_B, s, b) for s, b in ((0, 0.2), (1, 0.5), (2, 0.1), (3, 0.9))]
+    records += [ref("kubetune-Random", report.REF_R, s, b) for s, b in ((0, 0.2), (1, 0.4), (2, 0.3))]
+    (row,) = report.analyse(records, BASELINE)["reference"]["rows"]
+    assert (row["seeds_not_worse"], row["seeds"]) == (2, 3)
+    assert row["bayesian_30_q2"] == pytest.approx(100 * (1 - 0.8 / 3)) and row["random_120_q8"] == pytest.approx(70.0)
+    assert row["holds"]
