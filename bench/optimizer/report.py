@@ -269,7 +269,8 @@ def write(records: list[dict], baseline_path: Path, timing_rows: list[dict], met
     baseline = scoring.load_baseline(baseline_path)
     a = analyse(records, baseline)
     lines = ["# Optimizer benchmark (issue 7)", "",
-             f"Command: `{meta.get('command')}` — {meta.get('seeds')} seeds, {meta.get('jobs')} processes"
+             f"Command: `{meta.get('command')}` — {meta.get('seeds')} seeds (reference comparison "
+             f"{meta.get('reference_seeds', meta.get('seeds'))}), {meta.get('jobs')} processes"
              + (f"; tables by `{meta['report_command']}`" if meta.get("report_command") else "") + ". "
              f"Wall time: runs {meta.get('runs_seconds', 0) / 60:.1f} min, baseline {meta.get('baseline_seconds', 0) / 60:.1f} min, "
              f"suggestion times {meta.get('timing_seconds', 0) / 60:.1f} min, total {meta.get('total_seconds', 0) / 60:.1f} min; "
