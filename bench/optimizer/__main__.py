@@ -90,27 +90,24 @@ def plan(quick: bool, seeds: int, methods: list[str], only: list[str] | None,
          reference_seeds: int | None = None) -> list[tuple]:
     """Every (problem, setting, method, seed) job of the mode: ``seeds`` seeds per setting, the
     reference comparison's settings ``reference_seeds`` (default ``seeds``)."""
+    from bench.optimizer.report import REF_B, REF_R
     from bench.optimizer.tasks import function_tasks, model_tasks
     jobs = []
     models = [t.name for t in model_tasks(quick)]
     functions = [t for t in function_tasks() if not quick or t.name in QUICK_FUNCTIONS]
-    reference_seeds = reference_seeds or seeds
-    for seed in range(max(seeds, reference_seeds)):
-        for name in models:
-            if only and name not in only:
-                continue
-            for label, rounds, q, ms in MODEL_SETTINGS:
-                if seed >= (reference_seeds if label.startswith("ref-") else seeds):
-                    continue
+    for name in models:
+        if only and name not in only:
+            continue
+        for label, rounds, q, ms in MODEL_SETTINGS:
+            for seed in range((reference_seeds or seeds) if label in (REF_B, REF_R) else seeds):
                 for m in (ms or methods):
                     if m in methods:
                         jobs.append((name, label, rounds, q, m, seed))
-        if seed >= seeds:
+    for t in functions:
+        if only and t.name not in only:
             continue
-        for t in functions:
-            if only and t.name not in only:
-                continue
-            for rounds, q in t.settings:
+        for rounds, q in t.settings:
+            for seed in range(seeds):
                 for m in methods:
                     jobs.append((t.name, f"{rounds}x{q}", rounds, q, m, seed))
     # seed by seed (an interrupted run still has complete, paired seeds), longest first within a
