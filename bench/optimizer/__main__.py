@@ -21,6 +21,8 @@ import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 
+from bench.optimizer.report import REF_B, REF_R
+
 ROOT = Path(__file__).resolve().parents[2]
 RESULTS = ROOT / "bench" / "results"
 BASELINE = ROOT / "bench" / "baseline" / "optimizer-baseline.json"
@@ -28,8 +30,7 @@ RUNS = RESULTS / "optimizer.runs.jsonl"
 
 # (label, rounds, q, methods or None for all) for the real-model problems
 MODEL_SETTINGS = [("16x8", 16, 8, None), ("16x2", 16, 2, None),
-                  ("ref-Bayesian-30xq2", 15, 2, ["kubetune-Bayesian"]),
-                  ("ref-Random-120xq8", 15, 8, ["kubetune-Random"])]
+                  (REF_B, 15, 2, ["kubetune-Bayesian"]), (REF_R, 15, 8, ["kubetune-Random"])]
 QUICK_FUNCTIONS = ["branin"]
 # The reference comparison runs more seeds than the rest: its problems are near-saturated (Random
 # with 120 trials is within one accuracy level of the best ever found), so at 5 seeds one seed
@@ -90,7 +91,6 @@ def plan(quick: bool, seeds: int, methods: list[str], only: list[str] | None,
          reference_seeds: int | None = None) -> list[tuple]:
     """Every (problem, setting, method, seed) job of the mode: ``seeds`` seeds per setting, the
     reference comparison's settings ``reference_seeds`` (default ``seeds``)."""
-    from bench.optimizer.report import REF_B, REF_R
     from bench.optimizer.tasks import function_tasks, model_tasks
     jobs = []
     models = [t.name for t in model_tasks(quick)]

@@ -37,6 +37,24 @@ def problem_normalised(bests_over_seeds: Iterable[float], clip: float, opt: floa
     return normalised_loss(float(np.mean(list(bests_over_seeds))), clip, opt)
 
 
+def score_difference_interval(a_bests: Iterable[float], b_bests: Iterable[float], clip: float, opt: float,
+                              level: float = 0.9, resamples: int = 4000) -> tuple[float, float]:
+    """Bootstrap interval of ``score(a) − score(b)`` on one problem, the seeds of each side resampled
+    independently (two optimizers' runs share a seed's trial durations, not their outcomes).
+
+    A shortfall whose interval reaches above zero is within seed noise; one wholly below zero is not.
+    """
+    from scipy import stats
+
+    def difference(a: np.ndarray, b: np.ndarray) -> float:
+        return 100 * (problem_normalised(b, clip, opt) - problem_normalised(a, clip, opt))
+
+    result = stats.bootstrap((np.asarray(list(a_bests), float), np.asarray(list(b_bests), float)), difference,
+                             vectorized=False, n_resamples=resamples, confidence_level=level, method="percentile",
+                             random_state=np.random.default_rng(0))
+    return float(result.confidence_interval.low), float(result.confidence_interval.high)
+
+
 def best_so_far(losses: list[float]) -> np.ndarray:
     return np.minimum.accumulate(np.asarray(losses, dtype=float))
 

@@ -219,7 +219,8 @@ EI = _options(thompson_share=0.0, power_transform_from=None)
 WARP = dict(warp_inputs=True)
 VARIANTS: dict[str, list[Patch]] = {
     "ei": [EI],
-    "ts25": [_options(thompson_share=0.25)], "ts100": [_options(thompson_share=1.0)],
+    "ts25": [_options(thompson_share=0.25)], "ts75": [_options(thompson_share=0.75)],
+    "ts100": [_options(thompson_share=1.0)],
     "ts50-rand20": [_random_interleave(0.2)],
     "rand10": [EI, _random_interleave(0.1)], "rand20": [EI, _random_interleave(0.2)],
     "info05": [EI, _informative_only(0.05)], "info20": [EI, _informative_only(0.2)],
@@ -229,7 +230,8 @@ VARIANTS: dict[str, list[Patch]] = {
     "yj": [_options(thompson_share=0.0, power_transform_from=0)], "copula": [EI, _output_transform(_copula)],
     "winsor": [EI, _output_transform(_winsorised)], "subset": [EI, _subset_steps()],
     "copula-subset": [EI, _output_transform(_copula), _subset_steps()],
-    "pt": [_options(power_transform_from=0)], "raw": [_options(power_transform_from=None)],
+    "pt": [_options(power_transform_from=0)], "pt15": [_options(power_transform_from=15)],
+    "raw": [_options(power_transform_from=None)],
     "warp": [_options(**WARP)], "warp-pt": [_options(**WARP, power_transform_from=0)],
     "plateau": [_plateau_incumbents(), _options(power_transform_from=None)],
     "init-d1": [_initial_design_size(lambda d: max(3, d + 1))],

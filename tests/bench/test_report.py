@@ -45,3 +45,5 @@ def test_reference_comparison_counts_the_seeds_where_bayesian_is_not_worse() -> 
     assert (row["seeds_not_worse"], row["seeds"]) == (2, 3)
     assert row["bayesian_30_q2"] == pytest.approx(100 * (1 - 0.8 / 3)) and row["random_120_q8"] == pytest.approx(70.0)
     assert row["holds"]
+    low, high = row["difference_interval_90"]  # three seeds, one Bayesian win and one loss: within noise
+    assert low < 0 < high

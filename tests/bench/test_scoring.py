@@ -59,3 +59,15 @@ def test_repeated_fraction_counts_exact_repeats_only() -> None:
     assert scoring.repeated_fraction([3.0, 1.0, 3.0, 3.0, 2.0]) == pytest.approx(0.4)
     assert scoring.repeated_fraction([1.0, 1.0 + 1e-12, 2.0]) == 0.0
     assert scoring.repeated_fraction([]) == 0.0
+
+
+def test_score_difference_interval_separates_a_real_gap_from_seed_noise() -> None:
+    rng = np.random.default_rng(3)
+    worse, better = rng.uniform(0.4, 0.6, 20), rng.uniform(0.0, 0.2, 20)  # normalised losses, clip 1, opt 0
+    low, high = scoring.score_difference_interval(worse, better, clip=1.0, opt=0.0)
+    assert low < -40 + 15 and high < 0  # a shortfall of about 40 points, outside the noise
+    same_a, same_b = rng.uniform(0.0, 0.6, 20), rng.uniform(0.0, 0.6, 20)  # one distribution, two samples
+    low, high = scoring.score_difference_interval(same_a, same_b, clip=1.0, opt=0.0)
+    assert low < 0 < high
+    exact = scoring.score_difference_interval([0.5] * 5, [0.25] * 5, clip=1.0, opt=0.0)
+    assert exact == pytest.approx((-25.0, -25.0))  # no spread between seeds: the difference itself
