@@ -119,6 +119,31 @@ def _subset_steps() -> Patch:
     return _replacing(STRATEGY, "_candidates", make)
 
 
+def _category_swaps(probability: float) -> Patch:
+    """Local candidates that also switch categories: each categorical parameter of a step around an
+    incumbent takes another value with ``probability``. A Gaussian step on a one-hot block never
+    moves its argmax, so otherwise no candidate asks "the best configuration, another kernel"."""
+
+    def make(original):
+        def candidates(self, space, incumbents, rng):
+            from kubetune.space import CategoricalParameter
+            points = original(self, space, incumbents, rng)
+            local = points[self.n_candidates:]
+            offset = 0
+            for param in space.parameters.values():
+                width = len(param.values) if isinstance(param, CategoricalParameter) else 1
+                if width > 1 and isinstance(param, CategoricalParameter):
+                    rows = np.flatnonzero(rng.random(len(local)) < probability)
+                    current = np.argmax(local[rows, offset:offset + width], axis=1)
+                    other = (current + rng.integers(1, width, len(rows))) % width
+                    local[rows, offset:offset + width] = np.eye(width)[other]
+                offset += width
+            return points
+        return candidates
+
+    return _replacing(STRATEGY, "_candidates", make)
+
+
 def _uniform_candidates_only() -> Patch:
     """No candidate steps around the best points: with tied best losses they stay on the plateau."""
     return _replacing(STRATEGY, "_candidates", lambda original: lambda self, space, incumbents, rng:
@@ -236,6 +261,7 @@ VARIANTS: dict[str, list[Patch]] = {
     "plateau": [_plateau_incumbents(), _options(power_transform_from=None)],
     "init-d1": [_initial_design_size(lambda d: max(3, d + 1))],
     "init-3d": [_initial_design_size(lambda d: max(6, min(3 * d, 15)))],
+    "catswap": [_category_swaps(0.25)],
     "warp-ts25": [_options(**WARP, thompson_share=0.25)], "warp-ei": [_options(**WARP, thompson_share=0.0)],
 }
 
