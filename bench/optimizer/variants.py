@@ -132,7 +132,7 @@ def _category_swaps(probability: float) -> Patch:
             offset = 0
             for param in space.parameters.values():
                 width = len(param.values) if isinstance(param, CategoricalParameter) else 1
-                if width > 1 and isinstance(param, CategoricalParameter):
+                if width > 1:
                     rows = np.flatnonzero(rng.random(len(local)) < probability)
                     current = np.argmax(local[rows, offset:offset + width], axis=1)
                     other = (current + rng.integers(1, width, len(rows))) % width
