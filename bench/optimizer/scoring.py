@@ -47,7 +47,7 @@ def score_difference_interval(a_bests: Iterable[float], b_bests: Iterable[float]
     from scipy import stats
 
     def difference(a: np.ndarray, b: np.ndarray) -> float:
-        return 100 * (problem_normalised(b, clip, opt) - problem_normalised(a, clip, opt))
+        return score([problem_normalised(a, clip, opt)]) - score([problem_normalised(b, clip, opt)])
 
     result = stats.bootstrap((np.asarray(list(a_bests), float), np.asarray(list(b_bests), float)), difference,
                              vectorized=False, n_resamples=resamples, confidence_level=level, method="percentile",
