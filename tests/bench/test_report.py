@@ -47,3 +47,16 @@ def test_reference_comparison_counts_the_seeds_where_bayesian_is_not_worse() -> 
     assert row["holds"]
     low, high = row["difference_interval_90"]  # three seeds, one Bayesian win and one loss: within noise
     assert low < 0 < high
+
+
+def test_reference_comparison_counts_misses_beyond_seed_noise() -> None:
+    """p1: Bayesian worse on every seed by a wide margin (a miss beyond noise); p2: a tie (not a miss)."""
+    def ref(method: str, setting: str, task: str, seed: int, best: float) -> dict:
+        return dict(_run(method, task, seed, best), setting=setting)
+    records = [ref("kubetune-Bayesian", report.REF_B, "p1", s, 0.6 + 0.01 * s) for s in range(5)]
+    records += [ref("kubetune-Random", report.REF_R, "p1", s, 0.1 + 0.01 * s) for s in range(5)]
+    records += [ref(m, setting, "p2", s, 0.3) for s in range(5)
+                for m, setting in (("kubetune-Bayesian", report.REF_B), ("kubetune-Random", report.REF_R))]
+    reference = report.analyse(records, BASELINE)["reference"]
+    assert [r["holds"] for r in reference["rows"]] == [False, True]
+    assert reference["misses_beyond_noise"] == 1 and reference["fraction"] == pytest.approx(0.5)
