@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import random
 import time
 from collections import Counter
@@ -83,7 +84,8 @@ def test_failed_trials_are_recorded_and_the_job_goes_on(kubectl: Kubectl, kube_n
 
     job = wait_for_state(kubectl, kube_namespace, "faulty", ("Completed", "Failed"), during=delete_one_running_pod)
     trials = {t["name"]: t for t in job["status"]["trials"]}
-    assert job["status"]["state"] == "Completed" and len(trials) == 8
+    # the whole status on failure: a job that ended otherwise says why (reason, message, each trial)
+    assert job["status"]["state"] == "Completed" and len(trials) == 8, json.dumps(job["status"], indent=1)
     assert trials[deleted[0]]["reason"] == "PodDeleted"
     for name, trial in trials.items():
         if name == deleted[0]:
