@@ -70,7 +70,10 @@ def test_failed_trials_are_recorded_and_the_job_goes_on(kubectl: Kubectl, kube_n
     # x > 7: exits non-zero; 4 < x <= 7: prints no metric; x <= 4: succeeds after 2 s (time to delete one).
     apply(kubectl, tuningjob("faulty", kube_namespace, strategy="Random",
                              staticHyperparameters={"fail-if-x-above": 7, "no-metric-if-x-above": 4, "sleep": 4},
-                             resourceLimits={"maxTrials": 8, "maxParallelTrials": 3, "maxFailedTrials": 8}))
+                             # in some finishing orders seed 7 draws x <= 4 for the third trial only: were its Pod
+                             # the one deleted, all 8 would fail and a limit of 8 would end the job (it ended
+                             # Failed once in CI); 9 lets the job go on whichever Pod is deleted
+                             resourceLimits={"maxTrials": 8, "maxParallelTrials": 3, "maxFailedTrials": 9}))
     deleted: list[str] = []
 
     def delete_one_running_pod() -> None:
