@@ -19,6 +19,10 @@ def _run(method: str, task: str, seed: int, best: float) -> dict:
             "losses": [1.0, best]}
 
 
+def _reference_run(method: str, setting: str, task: str, seed: int, best: float) -> dict:
+    return dict(_run(method, task, seed, best), setting=setting)
+
+
 def test_partial_method_is_compared_with_kubetune_on_its_own_problems_and_seeds() -> None:
     """A partial run lowers no one else's seed count: each method keeps all its seeds."""
     records = [_run("kubetune-Bayesian", task, 0, best) for task, best in (("p1", 0.1), ("p2", 0.3), ("p3", 0.9))]
@@ -37,10 +41,9 @@ def test_partial_method_is_compared_with_kubetune_on_its_own_problems_and_seeds(
 
 def test_reference_comparison_counts_the_seeds_where_bayesian_is_not_worse() -> None:
     """Seed by seed on the seeds both have: ties count for Bayesian; seed 3 (no Random run) not at all."""
-    def ref(method: str, setting: str, seed: int, best: float) -> dict:
-        return dict(_run(method, "p1", seed, best), setting=setting)
-    records = [ref("kubetune-Bayesian", report.REF_B, s, b) for s, b in ((0, 0.2), (1, 0.5), (2, 0.1), (3, 0.9))]
-    records += [ref("kubetune-Random", report.REF_R, s, b) for s, b in ((0, 0.2), (1, 0.4), (2, 0.3))]
+    records = [_reference_run("kubetune-Bayesian", report.REF_B, "p1", s, b)
+               for s, b in ((0, 0.2), (1, 0.5), (2, 0.1), (3, 0.9))]
+    records += [_reference_run("kubetune-Random", report.REF_R, "p1", s, b) for s, b in ((0, 0.2), (1, 0.4), (2, 0.3))]
     (row,) = report.analyse(records, BASELINE)["reference"]["rows"]
     assert (row["seeds_not_worse"], row["seeds"]) == (2, 3)
     assert row["bayesian_30_q2"] == pytest.approx(100 * (1 - 0.8 / 3)) and row["random_120_q8"] == pytest.approx(70.0)
@@ -51,11 +54,9 @@ def test_reference_comparison_counts_the_seeds_where_bayesian_is_not_worse() -> 
 
 def test_reference_comparison_counts_misses_beyond_seed_noise() -> None:
     """p1: Bayesian worse on every seed by a wide margin (a miss beyond noise); p2: a tie (not a miss)."""
-    def ref(method: str, setting: str, task: str, seed: int, best: float) -> dict:
-        return dict(_run(method, task, seed, best), setting=setting)
-    records = [ref("kubetune-Bayesian", report.REF_B, "p1", s, 0.6 + 0.01 * s) for s in range(5)]
-    records += [ref("kubetune-Random", report.REF_R, "p1", s, 0.1 + 0.01 * s) for s in range(5)]
-    records += [ref(m, setting, "p2", s, 0.3) for s in range(5)
+    records = [_reference_run("kubetune-Bayesian", report.REF_B, "p1", s, 0.6 + 0.01 * s) for s in range(5)]
+    records += [_reference_run("kubetune-Random", report.REF_R, "p1", s, 0.1 + 0.01 * s) for s in range(5)]
+    records += [_reference_run(m, setting, "p2", s, 0.3) for s in range(5)
                 for m, setting in (("kubetune-Bayesian", report.REF_B), ("kubetune-Random", report.REF_R))]
     reference = report.analyse(records, BASELINE)["reference"]
     assert [r["holds"] for r in reference["rows"]] == [False, True]
