@@ -66,11 +66,6 @@ def _group(records: list[dict]) -> dict[tuple[str, str, str], list[dict]]:
     for (task, setting, _), runs in groups.items():
         s = {r["seed"] for r in runs}
         seeds[(task, setting)] = seeds[(task, setting)] & s if (task, setting) in seeds else s
-    # the reference pair (two settings, one method each) is paired too
-    for task in {t for t, _ in seeds}:
-        if (task, REF_B) in seeds and (task, REF_R) in seeds:
-            both = seeds[(task, REF_B)] & seeds[(task, REF_R)]
-            seeds[(task, REF_B)] = seeds[(task, REF_R)] = both
     return {k: sorted((r for r in v if r["seed"] in seeds[(k[0], k[1])]), key=lambda r: r["seed"])
             for k, v in groups.items() if any(r["seed"] in seeds[(k[0], k[1])] for r in v)}
 
@@ -135,23 +130,17 @@ def analyse(records: list[dict], baseline: dict) -> dict[str, Any]:
                                  for m, d in per_method.items()}
     rows = []
     for task in model_tasks:
-        b = problems.get(task)
-        rb, rr = groups.get((task, REF_B, KUBETUNE)), groups.get((task, REF_R, "kubetune-Random"))
-        if b and rb and rr:
-            # ``_group`` gives both settings the same seeds, sorted: the bests are paired by seed
-            bayesian_bests = [min(r["losses"]) for r in rb]
-            random_bests = [min(r["losses"]) for r in rr]
-            sb = 100 * (1 - scoring.problem_normalised(bayesian_bests, b["clip"], b["opt"]))
-            sr = 100 * (1 - scoring.problem_normalised(random_bests, b["clip"], b["opt"]))
-            # one accuracy level on one seed moves a plateau problem's score by a point: the count
-            # shows whether a miss is one seed or all of them
-            not_worse = sum(x <= y for x, y in zip(bayesian_bests, random_bests))
-            interval = scoring.score_difference_interval(bayesian_bests, random_bests, b["clip"], b["opt"])
-            rows.append({"task": task, "bayesian_30_q2": sb, "random_120_q8": sr, "holds": sb >= sr,
-                         "seeds": len(rb), "seeds_not_worse": not_worse, "difference_interval_90": interval})
-    out["reference"] = {"rows": rows, "fraction": (sum(r["holds"] for r in rows) / len(rows)) if rows else None,
-                        # a miss beyond seed noise: the whole interval of Bayesian − Random below 0
-                        "misses_beyond_noise": sum(r["difference_interval_90"][1] < 0 for r in rows)}
+        b, random_runs = problems.get(task), every_seed.get((task, REF_R, "kubetune-Random"))
+        thirty = {m: every_seed[(task, REF_B, m)] for m in METHODS if (task, REF_B, m) in every_seed}
+        if not (b and random_runs and KUBETUNE in thirty):
+            continue
+        kubetune = _thirty_against_random(thirty.pop(KUBETUNE), random_runs, b)
+        if kubetune:
+            peers = {m: _thirty_against_random(runs, random_runs, b) for m, runs in thirty.items()}
+            rows.append({"task": task, **kubetune, "peers": {m: p for m, p in peers.items() if p}})
+    out["reference"] = {"rows": rows, **_reference_summary(rows),
+                        "peers": {m: _reference_summary([r["peers"][m] for r in rows if m in r["peers"]])
+                                  for m in METHODS if any(m in r["peers"] for r in rows)}}
     for task, fn in FUNCTIONS.items():
         for setting in sorted({s for t, s, _ in groups if t == task}):
             stats = {}
@@ -176,9 +165,44 @@ def analyse(records: list[dict], baseline: dict) -> dict[str, Any]:
     return out
 
 
+def _thirty_against_random(thirty: list[dict], random: list[dict], baseline: dict) -> dict[str, Any] | None:
+    """One method's 30 trials at q 2 against Random's 120 at q 8 on the seeds both ran, paired by
+    seed (``None`` without a common seed)."""
+    seeds = sorted({r["seed"] for r in thirty} & {r["seed"] for r in random})
+    if not seeds:
+        return None
+    best = {(r["method"], r["seed"]): min(r["losses"]) for r in thirty + random}
+    thirty_bests = [best[(thirty[0]["method"], s)] for s in seeds]
+    random_bests = [best[(random[0]["method"], s)] for s in seeds]
+    s30, s120 = (100 * (1 - scoring.problem_normalised(bests, baseline["clip"], baseline["opt"]))
+                 for bests in (thirty_bests, random_bests))
+    # one accuracy level on one seed moves a plateau problem's score by a point: the count shows
+    # whether a miss is one seed or all of them
+    return {"bayesian_30_q2": s30, "random_120_q8": s120, "holds": s30 >= s120, "seeds": len(seeds),
+            "seeds_not_worse": sum(x <= y for x, y in zip(thirty_bests, random_bests)),
+            "difference_interval_90": scoring.score_difference_interval(
+                thirty_bests, random_bests, baseline["clip"], baseline["opt"])}
+
+
+def _reference_summary(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    return {"fraction": (sum(r["holds"] for r in rows) / len(rows)) if rows else None,
+            "mean_30_q2": float(np.mean([r["bayesian_30_q2"] for r in rows])) if rows else None,
+            "mean_random_120_q8": float(np.mean([r["random_120_q8"] for r in rows])) if rows else None,
+            # a miss beyond seed noise: the whole interval of 30/q2 − Random below 0
+            "misses_beyond_noise": sum(r["difference_interval_90"][1] < 0 for r in rows)}
+
+
 def _interval(row: dict[str, Any]) -> str:
     low, high = row["difference_interval_90"]
     return f"{low:+.2f} to {high:+.2f}"
+
+
+def _holds(row: dict[str, Any]) -> str:
+    return "yes" if row["holds"] else "NO"
+
+
+def _peer_cell(row: dict[str, Any] | None) -> str:
+    return "—" if row is None else f"{row['bayesian_30_q2']:.1f} {_holds(row)} ({_interval(row)})"
 
 
 def _curves(records: list[dict], baseline: dict, path: Path) -> None:
@@ -327,15 +351,25 @@ def write(records: list[dict], baseline_path: Path, timing_rows: list[dict], met
         lines.append("")
     ref = a["reference"]
     if ref["rows"]:
+        peers = list(ref["peers"])
         lines += ["## Reference comparison: kubetune Bayesian 30 trials q2 vs Random 120 trials q8", "",
                   "| problem | Bayesian 30/q2 | Random 120/q8 | holds | Bayesian − Random, 90 % interval "
-                  "| seeds where Bayesian's best ≤ Random's |",
-                  "|---|---|---|---|---|---|"]
-        lines += [f"| {r['task']} | {r['bayesian_30_q2']:.1f} | {r['random_120_q8']:.1f} | {'yes' if r['holds'] else 'NO'} "
-                  f"| {_interval(r)} | {r['seeds_not_worse']} of {r['seeds']} |" for r in ref["rows"]]
+                  "| seeds where Bayesian's best ≤ Random's | " + " | ".join(f"{m} 30/q2" for m in peers) + " |",
+                  "|---|---|---|---|---|---|" + "---|" * len(peers)]
+        lines += [f"| {r['task']} | {r['bayesian_30_q2']:.1f} | {r['random_120_q8']:.1f} | {_holds(r)} "
+                  f"| {_interval(r)} | {r['seeds_not_worse']} of {r['seeds']} | "
+                  + " | ".join(_peer_cell(r["peers"].get(m)) for m in peers) + " |" for r in ref["rows"]]
+        lines += [f"| mean | {ref['mean_30_q2']:.1f} | {ref['mean_random_120_q8']:.1f} | | | | "
+                  + " | ".join(f"{ref['peers'][m]['mean_30_q2']:.1f} (Random on its seeds "
+                               f"{ref['peers'][m]['mean_random_120_q8']:.1f})" for m in peers) + " |"]
         lines += ["", f"Bayesian@30/q2 ≥ Random@120/q8 on **{ref['fraction'] * 100:.0f}%** of problems; "
                   f"short of it beyond seed noise (the whole interval below 0) on {ref['misses_beyond_noise']} of {len(ref['rows'])}. "
-                  "Interval: bootstrap over each side's seeds, resampled independently.", ""]
+                  "Interval: bootstrap over each side's seeds, resampled independently."]
+        for m, p in ref["peers"].items():
+            lines += ["", f"{m} with 30 trials at q 2, against the same Random runs on its seeds: holds on "
+                      f"{p['fraction'] * 100:.0f}%, short beyond seed noise on {p['misses_beyond_noise']} "
+                      "(cell: score, holds, interval of its score − Random's)."]
+        lines.append("")
     if a["function"]:
         lines += ["## Test functions — simple regret (best − optimum)", "",
                   "| problem | method | mean | median | mean log10 | seeds |", "|---|---|---|---|---|---|"]

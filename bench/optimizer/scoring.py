@@ -43,8 +43,13 @@ def score_difference_interval(a_bests: Iterable[float], b_bests: Iterable[float]
     independently (two optimizers' runs share a seed's trial durations, not their outcomes).
 
     A shortfall whose interval reaches above zero is within seed noise; one wholly below zero is not.
+    With one seed on a side nothing is known about the noise: the interval is unbounded.
     """
     from scipy import stats
+
+    a_bests, b_bests = list(a_bests), list(b_bests)
+    if min(len(a_bests), len(b_bests)) < 2:
+        return -math.inf, math.inf
 
     def difference(a: np.ndarray, b: np.ndarray) -> float:
         return score([problem_normalised(a, clip, opt)]) - score([problem_normalised(b, clip, opt)])

@@ -26,7 +26,8 @@ def test_the_reference_comparison_runs_its_own_seed_count_and_the_rest_keeps_see
     assert seeds[("DT-diabetes-mse", "ref-Random-120xq8", "kubetune-Random")] == set(range(7))
     assert seeds[("DT-diabetes-mse", "16x8", "optuna-TPE")] == set(range(3))
     assert seeds[("branin", "8x4", "kubetune-Bayesian")] == set(range(3))
-    # each reference setting runs only its own method
+    # 30 trials at q 2: kubetune Bayesian and the Optuna peers; 120 at q 8: Random only
+    assert seeds[("DT-diabetes-mse", "ref-Bayesian-30xq2", "optuna-TPE")] == set(range(7))
     assert ("DT-diabetes-mse", "ref-Bayesian-30xq2", "kubetune-Random") not in seeds
     assert ("DT-diabetes-mse", "ref-Random-120xq8", "optuna-TPE") not in seeds
 

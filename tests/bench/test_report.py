@@ -61,3 +61,20 @@ def test_reference_comparison_counts_misses_beyond_seed_noise() -> None:
     reference = report.analyse(records, BASELINE)["reference"]
     assert [r["holds"] for r in reference["rows"]] == [False, True]
     assert reference["misses_beyond_noise"] == 1 and reference["fraction"] == pytest.approx(0.5)
+
+
+def test_reference_comparison_scores_peers_against_random_on_their_own_seeds() -> None:
+    """A peer's 30 trials are paired with Random's runs on the seeds the peer has; kubetune's row
+    keeps all of its seeds however few the peer ran."""
+    records = [_reference_run("kubetune-Bayesian", report.REF_B, "p1", s, 0.2) for s in range(4)]
+    records += [_reference_run("kubetune-Random", report.REF_R, "p1", s, 0.1 * (s + 1)) for s in range(4)]
+    records += [_reference_run("optuna-GP", report.REF_B, "p1", s, 0.2) for s in (0, 1)]  # Random: 0.1, 0.2
+    reference = report.analyse(records, BASELINE)["reference"]
+    (row,) = reference["rows"]
+    assert row["seeds"] == 4 and row["random_120_q8"] == pytest.approx(75.0) and row["holds"]  # 80 vs 75
+    peer = row["peers"]["optuna-GP"]
+    assert peer["seeds"] == 2 and peer["random_120_q8"] == pytest.approx(85.0) and not peer["holds"]  # 80 vs 85
+    assert peer["seeds_not_worse"] == 1
+    assert reference["peers"]["optuna-GP"]["fraction"] == 0.0
+    assert reference["mean_30_q2"] == pytest.approx(80.0)
+    assert reference["peers"]["optuna-GP"]["mean_random_120_q8"] == pytest.approx(85.0)

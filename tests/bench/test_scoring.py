@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import sys
 from pathlib import Path
 
@@ -71,3 +73,5 @@ def test_score_difference_interval_separates_a_real_gap_from_seed_noise() -> Non
     assert low < 0 < high
     exact = scoring.score_difference_interval([0.5] * 5, [0.25] * 5, clip=1.0, opt=0.0)
     assert exact == pytest.approx((-25.0, -25.0))  # no spread between seeds: the difference itself
+    # one seed on a side says nothing about seed noise: never a miss beyond it
+    assert scoring.score_difference_interval([0.5], [0.25] * 5, clip=1.0, opt=0.0) == (-math.inf, math.inf)
