@@ -20,6 +20,7 @@ import sys
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
+from typing import Callable
 
 from bench.optimizer.report import REF_B, REF_R
 
@@ -41,7 +42,8 @@ QUICK_FUNCTIONS = ["branin"]
 REFERENCE_SEEDS = 20
 
 
-def _job(args: tuple) -> dict:
+def _job(args: tuple, protocol: Callable[..., dict] | None = None) -> dict:
+    """One run of ``protocol`` (default: the asynchronous ``protocol.run``), labelled and fingerprinted."""
     # One BLAS thread per process, set at run time: the workers inherit NumPy already loaded by the
     # parent, so OMP_NUM_THREADS came too late. Two skopt runs with default threads took > 45 min; 34-47 s so.
     from threadpoolctl import threadpool_limits
@@ -50,7 +52,7 @@ def _job(args: tuple) -> dict:
     from bench.optimizer.protocol import run
     task, label, rounds, q, method, seed = args
     with threadpool_limits(1):
-        record = run(task, method, seed, rounds, q, threads=1)
+        record = (protocol or run)(task, method, seed, rounds, q, threads=1)
     record["setting"] = label
     record["fingerprint"], record["task_fingerprint"] = fingerprint(method), task_fingerprint(task)
     return record

@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import json
 from concurrent.futures import ProcessPoolExecutor
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -23,36 +24,34 @@ from bench.optimizer import scoring
 from bench.optimizer.__main__ import BASELINE, _job
 
 
-def _job_in_rounds(args: tuple) -> dict:
-    """One run in synchronous rounds, with ``_job``'s thread limits and record fields."""
+def run_in_rounds(task_name: str, method: str, seed: int, rounds: int, q: int, threads: int = 1) -> dict:
+    """One run in synchronous rounds; the record has ``protocol.run``'s fields. Not in
+    ``protocol.py``: that file is part of every stored run's fingerprint."""
     import time
 
     import torch
-    from threadpoolctl import threadpool_limits
 
     from bench.optimizer import methods
     from bench.optimizer.tasks import task_by_name
-    task_name, label, rounds, q, method, seed = args
-    torch.set_num_threads(1)
+    torch.set_num_threads(threads)
     task = task_by_name(task_name)
-    record = {"task": task_name, "setting": f"{label}-rounds", "rounds": rounds, "q": q, "method": method,
-              "seed": seed, "losses": [], "ask_seconds": []}
+    record = {"task": task_name, "method": method, "seed": seed, "rounds": rounds, "q": q,
+              "losses": [], "ask_seconds": []}
     started = time.perf_counter()
-    with threadpool_limits(1):
-        opt = methods.make(method, task.space, seed)
-        try:
-            for _ in range(rounds):
-                t0 = time.perf_counter()
-                proposals = opt.ask(q)
-                record["ask_seconds"].append((q, time.perf_counter() - t0))
-                for token, params in proposals:
-                    loss = float(task.evaluate(params))
-                    opt.tell(token, loss)
-                    record["losses"].append(loss)
-        except Exception as exc:  # noqa: BLE001 — reported as FAILED, never scored
-            record["error"] = f"{type(exc).__name__}: {exc}"
-        finally:
-            opt.close()
+    opt = methods.make(method, task.space, seed)
+    try:
+        for _ in range(rounds):
+            t0 = time.perf_counter()
+            proposals = opt.ask(q)
+            record["ask_seconds"].append((q, time.perf_counter() - t0))
+            for token, params in proposals:
+                loss = float(task.evaluate(params))
+                opt.tell(token, loss)
+                record["losses"].append(loss)
+    except Exception as exc:  # noqa: BLE001 — reported as FAILED, never scored
+        record["error"] = f"{type(exc).__name__}: {exc}"
+    finally:
+        opt.close()
     record["seconds"] = time.perf_counter() - started
     return record
 
@@ -75,10 +74,10 @@ def main() -> None:
         for task in args.tasks.split(","):
             for m in args.methods.split(","):
                 for seed in range(args.first_seed, args.first_seed + args.seeds):
-                    jobs.append((task, setting, rounds, q, m, seed))
+                    jobs.append((task, f"{setting}-rounds" if args.in_rounds else setting, rounds, q, m, seed))
     with ProcessPoolExecutor(args.jobs) as pool, open(args.out, "a") as sink:
         records = []
-        for r in pool.map(_job_in_rounds if args.in_rounds else _job, jobs):
+        for r in pool.map(partial(_job, protocol=run_in_rounds if args.in_rounds else None), jobs):
             sink.write(json.dumps(r, default=str) + "\n")
             records.append(r)
             print(r["task"], r["setting"], r["method"], r["seed"], r.get("error") or min(r["losses"]),

@@ -168,12 +168,13 @@ def analyse(records: list[dict], baseline: dict) -> dict[str, Any]:
 def _thirty_against_random(thirty: list[dict], random: list[dict], baseline: dict) -> dict[str, Any] | None:
     """One method's 30 trials at q 2 against Random's 120 at q 8 on the seeds both ran, paired by
     seed (``None`` without a common seed)."""
-    seeds = sorted({r["seed"] for r in thirty} & {r["seed"] for r in random})
+    thirty_best = {r["seed"]: min(r["losses"]) for r in thirty}
+    random_best = {r["seed"]: min(r["losses"]) for r in random}
+    seeds = sorted(thirty_best.keys() & random_best.keys())
     if not seeds:
         return None
-    best = {(r["method"], r["seed"]): min(r["losses"]) for r in thirty + random}
-    thirty_bests = [best[(thirty[0]["method"], s)] for s in seeds]
-    random_bests = [best[(random[0]["method"], s)] for s in seeds]
+    thirty_bests = [thirty_best[s] for s in seeds]
+    random_bests = [random_best[s] for s in seeds]
     s30, s120 = (100 * (1 - scoring.problem_normalised(bests, baseline["clip"], baseline["opt"]))
                  for bests in (thirty_bests, random_bests))
     # one accuracy level on one seed moves a plateau problem's score by a point: the count shows

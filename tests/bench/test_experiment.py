@@ -8,6 +8,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from bench.optimizer import experiment, methods  # noqa: E402
+from bench.optimizer.__main__ import _job  # noqa: E402
 
 
 def test_in_rounds_each_ask_comes_after_the_whole_previous_round_is_told(monkeypatch) -> None:
@@ -33,7 +34,7 @@ def test_in_rounds_each_ask_comes_after_the_whole_previous_round_is_told(monkeyp
         return method
 
     monkeypatch.setattr(methods, "make", counting)
-    record = experiment._job_in_rounds(("branin", "3x4", 3, 4, "kubetune-Random", 0))
+    record = _job(("branin", "3x4-rounds", 3, 4, "kubetune-Random", 0), protocol=experiment.run_in_rounds)
     assert "error" not in record
     assert seen == [(4, 0)] * 3
     assert len(record["losses"]) == 12 and record["setting"] == "3x4-rounds"
