@@ -149,7 +149,12 @@ def kubectl(kube_cluster):
 def kube_namespace(kubectl):
     name = f"kt-test-{uuid.uuid4().hex[:8]}"
     kubectl("create", "namespace", name)
-    # The ServiceAccount controller creates "default" asynchronously; pods need it.
-    kubectl("wait", "--for=jsonpath={.metadata.name}=default", "serviceaccount/default", "-n", name, "--timeout=180s")
+    # The ServiceAccount controller creates "default" asynchronously; pods need it. Polled with get:
+    # `kubectl wait` on a named object that does not exist yet fails at once with NotFound (once in CI).
+    deadline = time.monotonic() + 180
+    while kubectl("get", "serviceaccount", "default", "-n", name, check=False).returncode != 0:
+        if time.monotonic() > deadline:
+            raise AssertionError(f"namespace {name}: ServiceAccount 'default' not created within 180 s")
+        time.sleep(0.5)
     yield name
     kubectl("delete", "namespace", name, "--wait=false", check=False)
