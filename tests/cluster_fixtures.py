@@ -151,10 +151,7 @@ def kube_namespace(kubectl):
     kubectl("create", "namespace", name)
     # The ServiceAccount controller creates "default" asynchronously; pods need it. Polled with get:
     # `kubectl wait` on a named object that does not exist yet fails at once with NotFound (once in CI).
-    deadline = time.monotonic() + 180
-    while kubectl("get", "serviceaccount", "default", "-n", name, check=False).returncode != 0:
-        if time.monotonic() > deadline:
-            raise AssertionError(f"namespace {name}: ServiceAccount 'default' not created within 180 s")
-        time.sleep(0.5)
+    wait_until(lambda: kubectl("get", "serviceaccount", "default", "-n", name, check=False).returncode == 0,
+               timeout=180, interval=0.5, what=f"ServiceAccount 'default' in namespace {name}")
     yield name
     kubectl("delete", "namespace", name, "--wait=false", check=False)
