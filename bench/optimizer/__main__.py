@@ -1,24 +1,29 @@
 """CLI: run every method on every problem and setting, score, write results and plots.
 
     .venv/bin/python -m bench.optimizer [--quick] [--seeds N] [--jobs 2] [--methods a,b]
-                                        [--tasks t1,t2] [--settings 16x2,...] [--fresh] [--no-timing]
+                                        [--tasks t1,t2] [--settings 16x2,...] [--only-seeds 2,3]
+                                        [--fresh] [--no-timing]
                                         [--report-only]
 
 Runs are independent (task, setting, method, seed) jobs in ``--jobs`` processes (torch 1 thread
 each). Each finished run is appended to ``bench/results/optimizer.runs.jsonl`` with its method's
 and its problem's fingerprints (``fingerprint.py``); a later invocation reuses every run whose
 fingerprints still match — an interrupted run simply continues, and while kubetune's strategy changes only kubetune
-re-runs. ``--fresh`` re-runs everything. Suggestion times are measured afterwards, alone, with
+re-runs. ``--fresh`` re-runs everything. Invocations may overlap: the store is locked while one
+rewrites it or appends to it. Suggestion times are measured afterwards, alone, with
 torch on ``--threads``.
 """
 
 from __future__ import annotations
 
 import argparse
+import fcntl
 import json
 import sys
 import time
+from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Callable
 
@@ -77,12 +82,44 @@ def cached_runs(path: Path) -> list[dict]:
     return [r for r in records if "error" not in r and current(r)]
 
 
+@contextmanager
+def _locked(path: Path) -> Iterator[None]:
+    """Exclusive lock on the run store, so that invocations may overlap: without it, one
+    invocation's rewrite could drop a run that another appended between its read and its write."""
+    with path.open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def reset_store(path: Path, keep_current: bool = True) -> list[dict]:
+    """Rewrite the store with only its current runs (none if not ``keep_current``); returns them."""
+    with _locked(path):
+        kept = cached_runs(path) if keep_current else []
+        path.write_text("".join(json.dumps(r, default=str) + "\n" for r in kept))
+    return kept
+
+
+def append_run(path: Path, record: dict) -> None:
+    with _locked(path), path.open("a") as sink:
+        sink.write(json.dumps(record, default=str) + "\n")
+
+
 def carried_meta(previous: dict, new_runs: bool) -> dict:
     """What a run keeps of the previous meta file: all of it for a report or timing pass, only the
     hand-written ``notes`` (peer coverage, provenance) when it runs jobs and restarts the counters."""
     if not new_runs:
         return dict(previous)
     return {"notes": previous["notes"]} if "notes" in previous else {}
+
+
+def write_meta(path: Path, meta: dict) -> None:
+    """Write ``meta`` with the hand-written notes as ``path`` holds them now, not as this invocation
+    read them at its start: they may have been edited while it ran."""
+    latest = json.loads(path.read_text()) if path.exists() else {}
+    path.write_text(json.dumps({**meta, **carried_meta(latest, new_runs=True)}, indent=1))
 
 
 def _baseline_job(task_name: str) -> tuple[str, list[float]]:
@@ -135,6 +172,8 @@ def main() -> None:
     parser.add_argument("--tasks", default=None, help="comma-separated problem names (default: all of the mode)")
     parser.add_argument("--settings", default=None,
                         help="comma-separated settings, e.g. ref-Bayesian-30xq2,ref-Random-120xq8 (default: all)")
+    parser.add_argument("--only-seeds", default=None,
+                        help="comma-separated seeds to run out of the planned ones, e.g. 2,3 (default: all)")
     parser.add_argument("--fresh", action="store_true",
                         help=f"re-run everything instead of reusing the matching runs in {RUNS.name}")
     parser.add_argument("--no-timing", action="store_true")
@@ -167,20 +206,19 @@ def main() -> None:
     planned = plan(args.quick, seeds, methods, only, reference_seeds)
     if args.settings:
         planned = [j for j in planned if j[1] in args.settings.split(",")]
-    cache = [] if args.fresh else cached_runs(RUNS)
+    if args.only_seeds:
+        planned = [j for j in planned if j[5] in {int(seed) for seed in args.only_seeds.split(",")}]
     if not args.report_only and not args.timing_only:
-        done = {run_key(r) for r in cache}
+        done = {run_key(r) for r in reset_store(RUNS, keep_current=not args.fresh)}
         todo = [j for j in planned if j not in done]
-        RUNS.write_text("".join(json.dumps(r, default=str) + "\n" for r in cache))  # stale runs dropped
         print(f"{len(todo)} runs to do, {len(planned) - len(todo)} reused, {args.jobs} processes", flush=True)
         meta["runs_reused"] = len(planned) - len(todo)
         meta["runs_done"] = len(todo)
-        with ProcessPoolExecutor(args.jobs) as pool, RUNS.open("a") as sink:
+        with ProcessPoolExecutor(args.jobs) as pool:
             futures = {pool.submit(_job, j): j for j in todo}
             for i, f in enumerate(as_completed(futures), 1):
                 r = f.result()
-                sink.write(json.dumps(r, default=str) + "\n")
-                sink.flush()
+                append_run(RUNS, r)
                 best = min(r["losses"]) if r["losses"] else None
                 print(f"[{i}/{len(todo)} {time.time() - started:6.0f}s] {r['task']} {r['setting']} {r['method']} "
                       f"seed {r['seed']}: best {best} in {r.get('seconds', 0):.0f}s {r.get('error', '')}", flush=True)
@@ -207,7 +245,7 @@ def main() -> None:
         timing_path.write_text(json.dumps(rows + kept, indent=1))
         meta["timing_seconds"] = time.time() - t0
     meta["total_seconds"] = meta.get("total_seconds", 0) + time.time() - started
-    meta_path.write_text(json.dumps(meta, indent=1))
+    write_meta(meta_path, meta)
     timing_rows = json.loads(timing_path.read_text()) if timing_path.exists() else []
     report.write(records, BASELINE, timing_rows, meta, RESULTS, stem)
     print(f"done in {time.time() - started:.0f}s; see {RESULTS / (stem + '.md')}")

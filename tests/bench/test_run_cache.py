@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import fcntl
 import json
 import sys
+import threading
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from bench.optimizer import fingerprint as fp  # noqa: E402
-from bench.optimizer.__main__ import cached_runs, carried_meta  # noqa: E402
+from bench.optimizer.__main__ import append_run, cached_runs, carried_meta, reset_store, write_meta  # noqa: E402
 
 
 def _record(method: str = "kubetune-Random", task: str = "branin", **extra: object) -> dict:
@@ -78,3 +80,41 @@ def test_a_new_run_keeps_the_hand_written_notes_and_restarts_the_counters() -> N
     assert carried_meta(previous, new_runs=True) == {"notes": ["peers partial"]}
     assert carried_meta({"total_seconds": 1.0}, new_runs=True) == {}
     assert carried_meta(previous, new_runs=False) == previous
+
+
+def test_the_meta_file_keeps_notes_edited_while_an_invocation_ran(tmp_path: Path) -> None:
+    path = tmp_path / "meta.json"
+    path.write_text(json.dumps({"notes": ["read at the start"], "runs_done": 1}))
+    meta = carried_meta(json.loads(path.read_text()), new_runs=True) | {"runs_done": 5}
+    path.write_text(json.dumps({"notes": ["read at the start", "added meanwhile"], "runs_done": 1}))
+    write_meta(path, meta)
+    assert json.loads(path.read_text()) == {"notes": ["read at the start", "added meanwhile"], "runs_done": 5}
+    write_meta(tmp_path / "new.json", {"runs_done": 2})
+    assert json.loads((tmp_path / "new.json").read_text()) == {"runs_done": 2}
+
+
+def test_a_rewrite_waits_for_the_lock_and_keeps_a_run_appended_meanwhile(tmp_path: Path) -> None:
+    """Two invocations overlap: one rewrites the store while the other holds it to append a run."""
+    path = tmp_path / "runs.jsonl"
+    kept, appended = _record(), _record(seed=1)
+    path.write_text("".join(json.dumps(r) + "\n" for r in (kept, _record(seed=2, error="boom"))))
+    with path.open("a") as other:
+        fcntl.flock(other, fcntl.LOCK_EX)
+        rewrite = threading.Thread(target=reset_store, args=(path,))
+        rewrite.start()
+        rewrite.join(timeout=0.5)
+        assert rewrite.is_alive(), "the rewrite went ahead while another invocation held the store"
+        other.write(json.dumps(appended) + "\n")
+        other.flush()
+        fcntl.flock(other, fcntl.LOCK_UN)
+    rewrite.join()
+    assert [json.loads(line) for line in path.read_text().splitlines()] == [kept, appended]
+
+
+def test_appended_runs_follow_the_current_ones_and_a_fresh_store_starts_empty(tmp_path: Path) -> None:
+    path = tmp_path / "runs.jsonl"
+    append_run(path, _record())
+    append_run(path, _record(seed=1, fingerprint="0" * 16))
+    assert reset_store(path) == [_record()]
+    assert cached_runs(path) == [_record()]
+    assert reset_store(path, keep_current=False) == [] and path.read_text() == ""
