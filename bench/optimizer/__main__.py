@@ -109,17 +109,21 @@ def append_run(path: Path, record: dict) -> None:
 
 def carried_meta(previous: dict, new_runs: bool) -> dict:
     """What a run keeps of the previous meta file: all of it for a report or timing pass, only the
-    hand-written ``notes`` (peer coverage, provenance) when it runs jobs and restarts the counters."""
+    hand-written ``notes`` (peer coverage, provenance) and the ``history`` of invocations when it
+    runs jobs and restarts the counters."""
     if not new_runs:
         return dict(previous)
-    return {"notes": previous["notes"]} if "notes" in previous else {}
+    return {key: previous[key] for key in ("notes", "history") if key in previous}
 
 
-def write_meta(path: Path, meta: dict) -> None:
-    """Write ``meta`` with the hand-written notes as ``path`` holds them now, not as this invocation
-    read them at its start: they may have been edited while it ran."""
-    latest = json.loads(path.read_text()) if path.exists() else {}
-    path.write_text(json.dumps({**meta, **carried_meta(latest, new_runs=True)}, indent=1))
+def write_meta(path: Path, meta: dict, invocation: dict | None = None) -> None:
+    """Write ``meta`` with the notes and history as ``path`` holds them now, not as this invocation
+    read them at its start (they may have changed while it ran), and ``invocation`` added to the
+    history: which command produced which runs, whoever ran last."""
+    kept = carried_meta(json.loads(path.read_text()) if path.exists() else {}, new_runs=True)
+    if invocation:
+        kept["history"] = [*kept.get("history", []), invocation]
+    path.write_text(json.dumps({**meta, **kept}, indent=1))
 
 
 def _baseline_job(task_name: str) -> tuple[str, list[float]]:
@@ -189,6 +193,7 @@ def main() -> None:
     only = args.tasks.split(",") if args.tasks else None
     RESULTS.mkdir(parents=True, exist_ok=True)
     started = time.time()
+    invocation = None  # this invocation's entry in the meta file's history, if it runs jobs
 
     stem = "optimizer-quick" if args.quick else "optimizer"  # both modes share the runs cache
     meta_path = RESULTS / f"{stem}.meta.json"
@@ -223,6 +228,10 @@ def main() -> None:
                 print(f"[{i}/{len(todo)} {time.time() - started:6.0f}s] {r['task']} {r['setting']} {r['method']} "
                       f"seed {r['seed']}: best {best} in {r.get('seconds', 0):.0f}s {r.get('error', '')}", flush=True)
         meta["runs_seconds"] = time.time() - started
+        if todo:
+            invocation = {"command": command, "finished": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+                          "runs_done": len(todo), "runs_reused": meta["runs_reused"],
+                          "runs_seconds": round(meta["runs_seconds"])}
 
     from bench.optimizer import report
     wanted = set(planned)
@@ -245,7 +254,7 @@ def main() -> None:
         timing_path.write_text(json.dumps(rows + kept, indent=1))
         meta["timing_seconds"] = time.time() - t0
     meta["total_seconds"] = meta.get("total_seconds", 0) + time.time() - started
-    write_meta(meta_path, meta)
+    write_meta(meta_path, meta, invocation)
     timing_rows = json.loads(timing_path.read_text()) if timing_path.exists() else []
     report.write(records, BASELINE, timing_rows, meta, RESULTS, stem)
     print(f"done in {time.time() - started:.0f}s; see {RESULTS / (stem + '.md')}")

@@ -75,20 +75,27 @@ def test_cache_keeps_current_runs_and_drops_stale_and_failed(tmp_path: Path) -> 
     assert cached_runs(tmp_path / "absent.jsonl") == []
 
 
-def test_a_new_run_keeps_the_hand_written_notes_and_restarts_the_counters() -> None:
-    previous = {"notes": ["peers partial"], "total_seconds": 3960.0, "runs_done": 200, "command": "old"}
-    assert carried_meta(previous, new_runs=True) == {"notes": ["peers partial"]}
+def test_a_new_run_keeps_the_hand_written_notes_and_history_and_restarts_the_counters() -> None:
+    previous = {"notes": ["peers partial"], "history": [{"command": "old"}], "total_seconds": 3960.0,
+                "runs_done": 200, "command": "old"}
+    assert carried_meta(previous, new_runs=True) == {"notes": ["peers partial"], "history": [{"command": "old"}]}
     assert carried_meta({"total_seconds": 1.0}, new_runs=True) == {}
     assert carried_meta(previous, new_runs=False) == previous
 
 
-def test_the_meta_file_keeps_notes_edited_while_an_invocation_ran(tmp_path: Path) -> None:
+def test_the_meta_file_keeps_what_changed_while_an_invocation_ran_and_adds_it_to_the_history(
+        tmp_path: Path) -> None:
     path = tmp_path / "meta.json"
     path.write_text(json.dumps({"notes": ["read at the start"], "runs_done": 1}))
     meta = carried_meta(json.loads(path.read_text()), new_runs=True) | {"runs_done": 5}
-    path.write_text(json.dumps({"notes": ["read at the start", "added meanwhile"], "runs_done": 1}))
-    write_meta(path, meta)
-    assert json.loads(path.read_text()) == {"notes": ["read at the start", "added meanwhile"], "runs_done": 5}
+    # meanwhile a note is added and an overlapping invocation finishes
+    path.write_text(json.dumps({"notes": ["read at the start", "added meanwhile"], "runs_done": 1,
+                                "history": [{"command": "other"}]}))
+    write_meta(path, meta, {"command": "this"})
+    assert json.loads(path.read_text()) == {"notes": ["read at the start", "added meanwhile"], "runs_done": 5,
+                                            "history": [{"command": "other"}, {"command": "this"}]}
+    write_meta(path, {"report_command": "report"})  # a report pass adds no history
+    assert json.loads(path.read_text())["history"] == [{"command": "other"}, {"command": "this"}]
     write_meta(tmp_path / "new.json", {"runs_done": 2})
     assert json.loads((tmp_path / "new.json").read_text()) == {"runs_done": 2}
 
