@@ -98,13 +98,18 @@ def reset_store(path: Path, keep_current: bool = True) -> list[dict]:
     """Rewrite the store with only its current runs (none if not ``keep_current``); returns them."""
     with _locked(path):
         kept = cached_runs(path) if keep_current else []
-        path.write_text("".join(json.dumps(r, default=str) + "\n" for r in kept))
+        path.write_text("".join(map(_store_line, kept)))
     return kept
+
+
+def _store_line(record: dict) -> str:
+    """A run as the store holds it: one JSON object per line."""
+    return json.dumps(record, default=str) + "\n"
 
 
 def append_run(path: Path, record: dict) -> None:
     with _locked(path), path.open("a") as sink:
-        sink.write(json.dumps(record, default=str) + "\n")
+        sink.write(_store_line(record))
 
 
 def carried_meta(previous: dict, new_runs: bool) -> dict:

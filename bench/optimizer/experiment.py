@@ -13,7 +13,6 @@ shows whether the asynchronous protocol, not the method, explains a score.
 from __future__ import annotations
 
 import argparse
-import json
 from concurrent.futures import ProcessPoolExecutor
 from functools import partial
 from pathlib import Path
@@ -21,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from bench.optimizer import scoring
-from bench.optimizer.__main__ import BASELINE, _job
+from bench.optimizer.__main__ import BASELINE, _job, append_run
 
 
 def run_in_rounds(task_name: str, method: str, seed: int, rounds: int, q: int, threads: int = 1) -> dict:
@@ -75,10 +74,10 @@ def main() -> None:
             for m in args.methods.split(","):
                 for seed in range(args.first_seed, args.first_seed + args.seeds):
                     jobs.append((task, f"{setting}-rounds" if args.in_rounds else setting, rounds, q, m, seed))
-    with ProcessPoolExecutor(args.jobs) as pool, open(args.out, "a") as sink:
+    with ProcessPoolExecutor(args.jobs) as pool:
         records = []
         for r in pool.map(partial(_job, protocol=run_in_rounds if args.in_rounds else None), jobs):
-            sink.write(json.dumps(r, default=str) + "\n")
+            append_run(Path(args.out), r)
             records.append(r)
             print(r["task"], r["setting"], r["method"], r["seed"], r.get("error") or min(r["losses"]),
                   f"{r.get('seconds', 0):.0f}s", flush=True)
