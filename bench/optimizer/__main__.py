@@ -168,6 +168,15 @@ def plan(quick: bool, seeds: int, methods: list[str], only: list[str] | None,
     return jobs
 
 
+def narrowed(jobs: list[tuple], settings: str | None, seeds: str | None) -> list[tuple]:
+    """The planned jobs in the comma-separated ``settings`` and ``seeds`` (all where ``None``)."""
+    if settings:
+        jobs = [j for j in jobs if j[1] in settings.split(",")]
+    if seeds:
+        jobs = [j for j in jobs if j[5] in {int(seed) for seed in seeds.split(",")}]
+    return jobs
+
+
 def main() -> None:
     from bench.optimizer.methods import METHODS
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -212,12 +221,8 @@ def main() -> None:
                      "methods": methods, "jobs": args.jobs,
                      "threads": args.threads, "command": command})
     else:  # the tables cover this invocation's methods, whichever runs produced them
-        meta.update({"methods": methods, "report_command": command})
-    planned = plan(args.quick, seeds, methods, only, reference_seeds)
-    if args.settings:
-        planned = [j for j in planned if j[1] in args.settings.split(",")]
-    if args.only_seeds:
-        planned = [j for j in planned if j[5] in {int(seed) for seed in args.only_seeds.split(",")}]
+        meta.update({"report_methods": methods, "report_command": command})
+    planned = narrowed(plan(args.quick, seeds, methods, only, reference_seeds), args.settings, args.only_seeds)
     if not args.report_only and not args.timing_only:
         done = {run_key(r) for r in reset_store(RUNS, keep_current=not args.fresh)}
         todo = [j for j in planned if j not in done]
@@ -239,7 +244,9 @@ def main() -> None:
                           "runs_seconds": round(meta["runs_seconds"])}
 
     from bench.optimizer import report
-    wanted = set(planned)
+    # the selection narrows what runs; the tables cover the whole mode from the store, unless a
+    # report is all that was asked for and the selection is what it should show
+    wanted = set(planned if args.report_only else plan(args.quick, seeds, METHODS, None, reference_seeds))
     records = [json.loads(line) for line in RUNS.read_text().splitlines()] if RUNS.exists() else []
     # the cache may hold other modes' runs and stale ones (kept only until the next run rewrites it)
     records = [r for r in records if run_key(r) in wanted and current(r)]
@@ -261,7 +268,7 @@ def main() -> None:
     meta["total_seconds"] = meta.get("total_seconds", 0) + time.time() - started
     write_meta(meta_path, meta, invocation)
     timing_rows = json.loads(timing_path.read_text()) if timing_path.exists() else []
-    report.write(records, BASELINE, timing_rows, meta, RESULTS, stem)
+    report.write(records, BASELINE, timing_rows, meta, RESULTS, stem, RUNS)
     print(f"done in {time.time() - started:.0f}s; see {RESULTS / (stem + '.md')}")
 
 

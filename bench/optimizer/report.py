@@ -298,17 +298,20 @@ def _timing_plot(rows: list[dict], path: Path) -> None:
 
 
 def write(records: list[dict], baseline_path: Path, timing_rows: list[dict], meta: dict, outdir: Path,
-          stem: str = "optimizer") -> None:
+          stem: str, store: Path) -> None:
+    """The tables and plots of ``records`` (this mode's current runs in the run ``store``)."""
     baseline = scoring.load_baseline(baseline_path)
     a = analyse(records, baseline)
     lines = ["# Optimizer benchmark (issue 7)", "",
-             f"Command: `{meta.get('command')}` — {meta.get('seeds')} seeds (reference comparison "
-             f"{meta.get('reference_seeds', meta.get('seeds'))}), {meta.get('jobs')} processes"
+             f"Tables from the {len(records)} runs of this mode in the run store `{store.name}` "
+             "whose method and problem fingerprints still match, whichever invocations produced them (the "
+             f"`history` in `{stem}.meta.json` lists those since it was kept)"
              + (f"; tables by `{meta['report_command']}`" if meta.get("report_command") else "") + ". "
-             f"Wall time: runs {meta.get('runs_seconds', 0) / 60:.1f} min, baseline {meta.get('baseline_seconds', 0) / 60:.1f} min, "
+             f"Last invocation that ran jobs: `{meta.get('command')}` — {meta.get('seeds')} seeds (reference "
+             f"comparison {meta.get('reference_seeds', meta.get('seeds'))}), {meta.get('jobs')} processes; "
+             f"wall time: runs {meta.get('runs_seconds', 0) / 60:.1f} min, baseline {meta.get('baseline_seconds', 0) / 60:.1f} min, "
              f"suggestion times {meta.get('timing_seconds', 0) / 60:.1f} min, total {meta.get('total_seconds', 0) / 60:.1f} min; "
-             f"{meta.get('runs_done', '?')} runs done now, {meta.get('runs_reused', '?')} reused from the run store "
-             "(same method and problem fingerprints).",
+             f"{meta.get('runs_done', '?')} runs done, {meta.get('runs_reused', '?')} of its selection reused.",
              "", "Protocol: asynchronous parallel (q trials in flight, tell one → ask one; simulated log-normal "
              "durations paired across methods by seed). Real-model score = 100 × (1 − mean normalised loss) against "
              f"the frozen baseline `{baseline_path.relative_to(baseline_path.parents[2])}`.", ""]
@@ -320,9 +323,9 @@ def write(records: list[dict], baseline_path: Path, timing_rows: list[dict], met
                   "|---|---|---|---|---|"]
         lines += [f"| {r['task']} | {r['setting']} | {r['method']} | {r['seed']} | {r['error'][:160]} |" for r in errors]
         lines.append("")
-    absent = [m for m in METHODS if m not in meta.get("methods", METHODS)]
+    absent = [m for m in METHODS if m not in meta.get("report_methods", METHODS)]
     if absent:
-        lines += [f"Methods not in this run: {', '.join(absent)}", ""]
+        lines += [f"Methods left out of these tables: {', '.join(absent)}", ""]
     for setting in MAIN_SETTINGS:
         scores = a["model"].get(setting)
         if not scores:

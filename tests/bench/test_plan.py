@@ -36,3 +36,32 @@ def test_without_a_reference_seed_count_every_setting_runs_the_same_seeds() -> N
     jobs = plan(quick=True, seeds=3, methods=METHODS, only=["linear-breast-nll"])
     assert set(Counter(len(s) for s in _seeds(jobs).values())) == {3}
     assert {task for task, *_ in jobs} == {"linear-breast-nll"}
+
+
+def test_a_selection_narrows_what_runs_not_what_the_tables_show(tmp_path: Path, monkeypatch) -> None:
+    """An invocation that runs one method on one seed tables every current run of its mode: the
+    other methods' stored runs too (its tables were once of its own runs only)."""
+    import shutil
+
+    from bench.optimizer import __main__ as cli
+    from bench.optimizer import report
+    from bench.optimizer.fingerprint import fingerprint, task_fingerprint
+    shutil.copy(cli.BASELINE, tmp_path / "baseline.json")
+    monkeypatch.setattr(cli, "RESULTS", tmp_path)
+    monkeypatch.setattr(cli, "RUNS", tmp_path / "runs.jsonl")
+    monkeypatch.setattr(cli, "BASELINE", tmp_path / "baseline.json")
+    stored = {"task": "branin", "setting": "8x4", "rounds": 8, "q": 4, "method": "kubetune-Bayesian", "seed": 1,
+              "losses": [1.0], "fingerprint": fingerprint("kubetune-Bayesian"),
+              "task_fingerprint": task_fingerprint("branin")}
+    cli.append_run(cli.RUNS, stored)
+    tabled: list[list[dict]] = []
+    monkeypatch.setattr(report, "write", lambda records, *_: tabled.append(records))
+    monkeypatch.setattr(sys, "argv", ["bench.optimizer", "--quick", "--methods", "kubetune-Random",
+                                      "--tasks", "branin", "--only-seeds", "0", "--jobs", "1", "--no-timing"])
+    cli.main()
+    ran = {(r["method"], r["seed"]) for r in tabled[0]}
+    assert ran == {("kubetune-Random", 0), ("kubetune-Bayesian", 1)}
+    assert len(cli.RUNS.read_text().splitlines()) == 2  # it ran only its selection
+    monkeypatch.setattr(sys, "argv", ["bench.optimizer", "--quick", "--methods", "kubetune-Random", "--report-only"])
+    cli.main()  # a report asked for one method shows that method only
+    assert {r["method"] for r in tabled[1]} == {"kubetune-Random"}
