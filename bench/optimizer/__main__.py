@@ -168,12 +168,24 @@ def plan(quick: bool, seeds: int, methods: list[str], only: list[str] | None,
     return jobs
 
 
-def narrowed(jobs: list[tuple], settings: str | None, seeds: str | None) -> list[tuple]:
-    """The planned jobs in the comma-separated ``settings`` and ``seeds`` (all where ``None``)."""
+def seed_list(text: str) -> list[int]:
+    """Seeds written as ``2,3`` or ``5-9`` or both (``0,5-9``), as both benchmark CLIs take them."""
+    seeds: list[int] = []
+    for part in text.split(","):
+        first, _, last = part.partition("-")
+        try:
+            seeds += range(int(first), int(last or first) + 1)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"seeds: {part!r} is neither a seed nor a range like 5-9") from None
+    return seeds
+
+
+def narrowed(jobs: list[tuple], settings: str | None, seeds: list[int] | None) -> list[tuple]:
+    """The planned jobs in the comma-separated ``settings`` and in ``seeds`` (all where ``None``)."""
     if settings:
         jobs = [j for j in jobs if j[1] in settings.split(",")]
-    if seeds:
-        jobs = [j for j in jobs if j[5] in {int(seed) for seed in seeds.split(",")}]
+    if seeds is not None:
+        jobs = [j for j in jobs if j[5] in seeds]
     return jobs
 
 
@@ -190,8 +202,8 @@ def main() -> None:
     parser.add_argument("--tasks", default=None, help="comma-separated problem names (default: all of the mode)")
     parser.add_argument("--settings", default=None,
                         help="comma-separated settings, e.g. ref-Bayesian-30xq2,ref-Random-120xq8 (default: all)")
-    parser.add_argument("--only-seeds", default=None,
-                        help="comma-separated seeds to run out of the planned ones, e.g. 2,3 (default: all)")
+    parser.add_argument("--only-seeds", type=seed_list, default=None,
+                        help="seeds to run out of the planned ones, e.g. 2,3 or 3-4 (default: all)")
     parser.add_argument("--fresh", action="store_true",
                         help=f"re-run everything instead of reusing the matching runs in {RUNS.name}")
     parser.add_argument("--no-timing", action="store_true")

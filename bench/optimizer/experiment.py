@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from bench.optimizer import scoring
-from bench.optimizer.__main__ import BASELINE, _job, append_run
+from bench.optimizer.__main__ import BASELINE, _job, append_run, seed_list
 
 
 def run_in_rounds(task_name: str, method: str, seed: int, rounds: int, q: int, threads: int = 1) -> dict:
@@ -60,8 +60,9 @@ def main() -> None:
     parser.add_argument("--methods", required=True)
     parser.add_argument("--tasks", required=True)
     parser.add_argument("--settings", default="16x2", help="comma-separated ROUNDSxQ")
-    parser.add_argument("--seeds", type=int, default=3)
-    parser.add_argument("--first-seed", type=int, default=0, help="seeds first..first+N-1 (more seeds later)")
+    parser.add_argument("--seeds", type=int, default=3, help="seeds 0..N-1")
+    parser.add_argument("--only-seeds", type=seed_list, default=None,
+                        help="these seeds instead, e.g. 5-9 (more seeds later)")
     parser.add_argument("--jobs", type=int, default=1)
     parser.add_argument("--out", default="/tmp/bench-experiment.jsonl")
     parser.add_argument("--in-rounds", action="store_true",
@@ -72,7 +73,7 @@ def main() -> None:
         rounds, q = map(int, setting.split("x"))
         for task in args.tasks.split(","):
             for m in args.methods.split(","):
-                for seed in range(args.first_seed, args.first_seed + args.seeds):
+                for seed in args.only_seeds or range(args.seeds):
                     jobs.append((task, f"{setting}-rounds" if args.in_rounds else setting, rounds, q, m, seed))
     with ProcessPoolExecutor(args.jobs) as pool:
         records = []

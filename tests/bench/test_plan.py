@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import sys
+from argparse import ArgumentTypeError
 from collections import Counter
 from pathlib import Path
 
+import pytest
+
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from bench.optimizer.__main__ import plan  # noqa: E402
+from bench.optimizer.__main__ import plan, seed_list  # noqa: E402
 
 METHODS = ["kubetune-Bayesian", "kubetune-Random", "optuna-TPE"]
 
@@ -65,3 +68,10 @@ def test_a_selection_narrows_what_runs_not_what_the_tables_show(tmp_path: Path, 
     monkeypatch.setattr(sys, "argv", ["bench.optimizer", "--quick", "--methods", "kubetune-Random", "--report-only"])
     cli.main()  # a report asked for one method shows that method only
     assert {r["method"] for r in tabled[1]} == {"kubetune-Random"}
+
+
+def test_seeds_are_written_as_lists_and_ranges_and_a_typo_is_named() -> None:
+    assert seed_list("3") == [3]
+    assert seed_list("0,5-9") == [0, 5, 6, 7, 8, 9]
+    with pytest.raises(ArgumentTypeError, match="'5-x'"):
+        seed_list("2,5-x")
