@@ -230,10 +230,7 @@ def main() -> None:
         meta.update({"threads": args.threads, "timing_command": command})
     elif not args.report_only:
         meta.update({"quick": args.quick, "seeds": seeds, "reference_seeds": reference_seeds,
-                     "methods": methods, "jobs": args.jobs,
-                     "threads": args.threads, "command": command})
-    else:  # the tables cover this invocation's methods, whichever runs produced them
-        meta.update({"report_methods": methods, "report_command": command})
+                     "jobs": args.jobs, "threads": args.threads, "command": command})
     planned = narrowed(plan(args.quick, seeds, methods, only, reference_seeds), args.settings, args.only_seeds)
     if not args.report_only and not args.timing_only:
         done = {run_key(r) for r in reset_store(RUNS, keep_current=not args.fresh)}
@@ -280,7 +277,9 @@ def main() -> None:
     meta["total_seconds"] = meta.get("total_seconds", 0) + time.time() - started
     write_meta(meta_path, meta, invocation)
     timing_rows = json.loads(timing_path.read_text()) if timing_path.exists() else []
-    report.write(records, BASELINE, timing_rows, meta, RESULTS, stem, RUNS)
+    # what the tables show belongs to this invocation, not to the meta file a later pass reuses
+    report.write(records, BASELINE, timing_rows, meta, RESULTS, stem, RUNS,
+                 shown=methods if args.report_only else METHODS, command=command)
     print(f"done in {time.time() - started:.0f}s; see {RESULTS / (stem + '.md')}")
 
 

@@ -298,15 +298,16 @@ def _timing_plot(rows: list[dict], path: Path) -> None:
 
 
 def write(records: list[dict], baseline_path: Path, timing_rows: list[dict], meta: dict, outdir: Path,
-          stem: str, store: Path) -> None:
-    """The tables and plots of ``records`` (this mode's current runs in the run ``store``)."""
+          stem: str, store: Path, shown: list[str], command: str) -> None:
+    """The tables and plots of ``records`` (this mode's current runs in the run ``store``), as the
+    invocation ``command`` asked for them: the methods ``shown``."""
     baseline = scoring.load_baseline(baseline_path)
     a = analyse(records, baseline)
     lines = ["# Optimizer benchmark (issue 7)", "",
              f"Tables from the {len(records)} runs of this mode in the run store `{store.name}` "
              "whose method and problem fingerprints still match, whichever invocations produced them (the "
              f"`history` in `{stem}.meta.json` lists those since it was kept)"
-             + (f"; tables by `{meta['report_command']}`" if meta.get("report_command") else "") + ". "
+             f"; tables by `{command}`. "
              f"Last invocation that ran jobs: `{meta.get('command')}` — {meta.get('seeds')} seeds (reference "
              f"comparison {meta.get('reference_seeds', meta.get('seeds'))}), {meta.get('jobs')} processes; "
              f"wall time: runs {meta.get('runs_seconds', 0) / 60:.1f} min, baseline {meta.get('baseline_seconds', 0) / 60:.1f} min, "
@@ -323,7 +324,7 @@ def write(records: list[dict], baseline_path: Path, timing_rows: list[dict], met
                   "|---|---|---|---|---|"]
         lines += [f"| {r['task']} | {r['setting']} | {r['method']} | {r['seed']} | {r['error'][:160]} |" for r in errors]
         lines.append("")
-    absent = [m for m in METHODS if m not in meta.get("report_methods", METHODS)]
+    absent = [m for m in METHODS if m not in shown]
     if absent:
         lines += [f"Methods left out of these tables: {', '.join(absent)}", ""]
     for setting in MAIN_SETTINGS:

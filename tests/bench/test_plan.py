@@ -12,6 +12,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from bench.optimizer.__main__ import plan, seed_list  # noqa: E402
+from bench.optimizer.methods import METHODS as ALL_METHODS  # noqa: E402
 
 METHODS = ["kubetune-Bayesian", "kubetune-Random", "optuna-TPE"]
 
@@ -58,7 +59,9 @@ def test_a_selection_narrows_what_runs_not_what_the_tables_show(tmp_path: Path, 
               "task_fingerprint": task_fingerprint("branin")}
     cli.append_run(cli.RUNS, stored)
     tabled: list[list[dict]] = []
-    monkeypatch.setattr(report, "write", lambda records, *_: tabled.append(records))
+    shown: list[list[str]] = []
+    monkeypatch.setattr(report, "write", lambda records, *_, **asked: (tabled.append(records),
+                                                                       shown.append(asked["shown"])))
     monkeypatch.setattr(sys, "argv", ["bench.optimizer", "--quick", "--methods", "kubetune-Random",
                                       "--tasks", "branin", "--only-seeds", "0", "--jobs", "1", "--no-timing"])
     cli.main()
@@ -68,6 +71,13 @@ def test_a_selection_narrows_what_runs_not_what_the_tables_show(tmp_path: Path, 
     monkeypatch.setattr(sys, "argv", ["bench.optimizer", "--quick", "--methods", "kubetune-Random", "--report-only"])
     cli.main()  # a report asked for one method shows that method only
     assert {r["method"] for r in tabled[1]} == {"kubetune-Random"}
+    assert shown[:2] == [ALL_METHODS, ["kubetune-Random"]]
+    # a later timing pass keeps the meta file, but not the narrowed report's selection
+    from bench.optimizer import timing
+    monkeypatch.setattr(timing, "run", lambda *_, **__: [])
+    monkeypatch.setattr(sys, "argv", ["bench.optimizer", "--quick", "--methods", "kubetune-Random", "--timing-only"])
+    cli.main()
+    assert len(tabled[2]) == 2 and shown[2] == ALL_METHODS
 
 
 def test_seeds_are_written_as_lists_and_ranges_and_a_typo_is_named() -> None:
