@@ -297,6 +297,19 @@ def _timing_plot(rows: list[dict], path: Path) -> None:
     plt.close(fig)
 
 
+def _machines(timing_rows: list[dict]) -> str:
+    """Which CPU measured which methods' rows: times are only comparable on one machine."""
+    methods_on: dict[str, list[str]] = {}
+    for r in timing_rows:
+        on = methods_on.setdefault(r.get("machine", "a machine not recorded"), [])
+        if r["method"] not in on:
+            on.append(r["method"])
+    if len(methods_on) == 1:
+        return f"Every row measured on {next(iter(methods_on))}."
+    return "Rows from different machines, not comparable across them: " + "; ".join(
+        f"{where}: {', '.join(ms)}" for where, ms in methods_on.items()) + "."
+
+
 def write(records: list[dict], baseline_path: Path, timing_rows: list[dict], meta: dict, outdir: Path,
           stem: str, store: Path, shown: list[str], command: str) -> None:
     """The tables and plots of ``records`` (this mode's current runs in the run ``store``), as the
@@ -398,7 +411,8 @@ def write(records: list[dict], baseline_path: Path, timing_rows: list[dict], met
     if timing_rows:
         lines += ["## Suggestion cost: seconds per ask (one ask of q points, torch on "
                   f"{meta.get('threads', 2)} threads)", "",
-                  "Median of the repeated asks, (fastest–slowest) beside it; a cell without a range was measured once.",
+                  "Median of the repeated asks, (fastest–slowest) beside it; a cell without a range was measured once. "
+                  + _machines(timing_rows),
                   "", "| method | d | q | n=10 | n=128 | n=500 |", "|---|---|---|---|---|---|"]
         cells = {(r["method"], r["dim"], r["q"], r["observations"]): r for r in timing_rows}
         for m in METHODS:

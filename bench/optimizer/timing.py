@@ -13,13 +13,27 @@ and a method's first ask also pays its lazy imports (2.0 s of those five).
 
 from __future__ import annotations
 
+import os
+import platform
 import time
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from bench.optimizer import methods
 from bench.optimizer.space import real
+
+
+def machine() -> str:
+    """The CPU the times were measured on: one cell differed twofold between two of our machines."""
+    try:
+        cpuinfo = Path("/proc/cpuinfo").read_text().splitlines()
+    except OSError:
+        cpuinfo = []
+    model = next((line.split(":", 1)[1].strip() for line in cpuinfo if line.startswith("model name")),
+                 platform.processor() or platform.machine())
+    return f"{model}, {os.cpu_count()} cores"
 
 
 def _observe(m: methods.Method, params: dict[str, Any], loss: float) -> None:
@@ -60,13 +74,13 @@ def run(methods_: list[str], dims=(3, 10), observations=(10, 128, 500), qs=(1, 8
         threads: int = 2, limit_s: float = 120.0, repeats: int = 3, log=print) -> list[dict[str, Any]]:
     import torch
     torch.set_num_threads(threads)
-    rows = []
+    rows, where = [], machine()
     for method in methods_:
         for dim in dims:
             for q in qs:
                 slow = False  # within one (d, q) series: skip the larger histories once a cell is too slow
                 for n in observations:
-                    row = {"method": method, "dim": dim, "q": q, "observations": n}
+                    row = {"method": method, "dim": dim, "q": q, "observations": n, "machine": where}
                     if slow:
                         row["skipped"] = f"a smaller cell took > {limit_s:.0f} s"
                     else:
