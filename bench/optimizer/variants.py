@@ -74,12 +74,7 @@ def _output_transform(transform: Callable[[np.ndarray], np.ndarray]) -> Patch:
     of the strategy's own choice (plain standardisation, or Yeo–Johnson from 30 observations)."""
 
     def make(original):
-        def standardised(losses, power_transform=False):
-            z = original(losses)
-            transformed = transform(z)
-            usable = np.all(np.isfinite(transformed)) and transformed.std() > 0
-            return original(transformed) if usable else z  # re-standardised by the strategy's own code
-        return standardised
+        return lambda losses, strategy_transform=None: original(losses, transform)
 
     return _replacing("kubetune.strategies._gp:", "standardised", make)
 
@@ -126,18 +121,15 @@ def _category_swaps(probability: float) -> Patch:
 
     def make(original):
         def candidates(self, space, incumbents, rng):
-            from kubetune.space import CategoricalParameter
             points = original(self, space, incumbents, rng)
             local = points[self.n_candidates:]
-            offset = 0
-            for param in space.parameters.values():
-                width = len(param.values) if isinstance(param, CategoricalParameter) else 1
+            for block in space.categorical_blocks:
+                width = block.stop - block.start
                 if width > 1:
                     rows = np.flatnonzero(rng.random(len(local)) < probability)
-                    current = np.argmax(local[rows, offset:offset + width], axis=1)
+                    current = np.argmax(local[rows, block], axis=1)
                     other = (current + rng.integers(1, width, len(rows))) % width
-                    local[rows, offset:offset + width] = np.eye(width)[other]
-                offset += width
+                    local[rows, block] = np.eye(width)[other]
             return points
         return candidates
 

@@ -191,6 +191,13 @@ def _canonical(value: Value) -> tuple[str, object]:
     return ("str", value)
 
 
+def _runnable(param: ContinuousParameter | IntegerParameter, units: np.ndarray) -> np.ndarray:
+    """Unit coordinates of one continuous or integer parameter → the values a trial runs with
+    (elementwise): ``decode`` and ``round_trip`` share it."""
+    values = param.warp().from_unit(units)
+    return param.clip_round(values) if isinstance(param, IntegerParameter) else values
+
+
 @dataclass(frozen=True)
 class SearchSpace:
     """An ordered set of named parameters and their shared unit-cube encoding."""
@@ -228,6 +235,13 @@ class SearchSpace:
         return [offset for param, offset in zip(self.parameters.values(), self._offsets)
                 if not isinstance(param, CategoricalParameter)]
 
+    @property
+    def categorical_blocks(self) -> list[slice]:
+        """The one-hot block of each categorical parameter, in declaration order."""
+        return [slice(offset, offset + len(param.values))
+                for param, offset in zip(self.parameters.values(), self._offsets)
+                if isinstance(param, CategoricalParameter)]
+
     def encode(self, params: Mapping[str, Value]) -> np.ndarray:
         """Hyperparameters → a point of the unit cube, shape ``(dim,)``."""
         x = np.zeros(self.dim)
@@ -255,10 +269,9 @@ class SearchSpace:
             if isinstance(param, CategoricalParameter):
                 block = x[offset: offset + len(param.values)]
                 params[name] = param.values[int(np.argmax(block))]
-            elif isinstance(param, IntegerParameter):
-                params[name] = int(param.clip_round(param.warp().from_unit(x[offset])))
             else:
-                params[name] = float(param.warp().from_unit(x[offset]))
+                value = _runnable(param, x[offset])
+                params[name] = int(value) if isinstance(param, IntegerParameter) else float(value)
         return params
 
     def round_trip(self, x: np.ndarray) -> np.ndarray:
@@ -267,15 +280,11 @@ class SearchSpace:
         x = np.atleast_2d(np.asarray(x, dtype=float))
         out = np.empty_like(x)
         for param, offset in zip(self.parameters.values(), self._offsets):
-            if isinstance(param, CategoricalParameter):
-                block = slice(offset, offset + len(param.values))
-                out[:, block] = np.eye(len(param.values))[np.argmax(x[:, block], axis=1)]
-            else:
-                warp = param.warp()
-                values = warp.from_unit(x[:, offset])
-                if isinstance(param, IntegerParameter):
-                    values = param.clip_round(values)
-                out[:, offset] = warp.to_unit(values)
+            if not isinstance(param, CategoricalParameter):
+                out[:, offset] = param.warp().to_unit(_runnable(param, x[:, offset]))
+        for block in self.categorical_blocks:
+            width = block.stop - block.start
+            out[:, block] = np.eye(width)[np.argmax(x[:, block], axis=1)]
         return out
 
     def key(self, params: Mapping[str, Value]) -> tuple[tuple[str, object], ...]:

@@ -7,7 +7,7 @@ import pytest
 import torch
 from scipy.stats import skew
 
-from kubetune.strategies._gp import DTYPE, InputWarp, Surrogate, _ExactGP, standardised
+from kubetune.strategies._gp import DTYPE, InputWarp, Surrogate, _ExactGP, standardised, yeo_johnson
 
 
 def test_surrogate_kernel_matches_gpytorch() -> None:
@@ -71,14 +71,14 @@ def test_power_transform_keeps_the_order_and_tames_a_skewed_tail() -> None:
     """A few broken configurations far worse than the rest: plain standardisation squeezes the
     good runs together, the Yeo–Johnson transform spreads them out again."""
     losses = np.exp(np.random.default_rng(0).normal(0.0, 1.5, 60))
-    plain, transformed = standardised(losses), standardised(losses, power_transform=True)
+    plain, transformed = standardised(losses), standardised(losses, yeo_johnson)
     for y in (plain, transformed):
         assert abs(y.mean()) < 1e-12 and abs(y.std() - 1.0) < 1e-12
     assert np.array_equal(np.argsort(transformed, kind="stable"), np.argsort(losses, kind="stable"))
     assert abs(skew(transformed)) < 0.5 < 2.0 < skew(plain)
     good = losses < np.median(losses)
     assert np.ptp(transformed[good]) > 3 * np.ptp(plain[good])
-    assert np.array_equal(standardised(np.full(5, 0.3), power_transform=True), np.zeros(5))
+    assert np.array_equal(standardised(np.full(5, 0.3), yeo_johnson), np.zeros(5))
 
 
 def test_acquisition_ranks_tied_candidates_in_their_given_order(monkeypatch: pytest.MonkeyPatch) -> None:

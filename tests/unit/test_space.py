@@ -82,10 +82,11 @@ def test_round_trip_projects_each_row_as_decode_then_encode(case: tuple[SearchSp
     assert np.allclose(space.round_trip(points), expected, rtol=0, atol=1e-12)
 
 
-def test_ordinal_coordinates_skip_one_hot_blocks() -> None:
+def test_ordinal_coordinates_skip_one_hot_blocks_and_the_blocks_cover_the_rest() -> None:
     space = SearchSpace({"opt": CategoricalParameter(["sgd", "adam", "rmsprop"]), "lr": ContinuousParameter(0.1, 1.0),
                          "flag": CategoricalParameter([True, False]), "layers": IntegerParameter(1, 4)})
     assert space.dim == 7 and space.ordinal_coordinates == [3, 6]
+    assert space.categorical_blocks == [slice(0, 3), slice(4, 6)]
 
 
 def test_log_scaling_samples_log_uniformly() -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 import warnings
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 
 import numpy as np
@@ -155,19 +155,26 @@ def _cholesky(covariance: torch.Tensor, jitter: float) -> torch.Tensor:
         jitter *= 10
 
 
-def standardised(losses: np.ndarray, power_transform: bool = False) -> np.ndarray:
-    """Losses as zero-mean, unit-variance GP targets; with ``power_transform``, Yeo–Johnson
-    transformed first (as HEBO does).
+def yeo_johnson(z: np.ndarray) -> np.ndarray:
+    """The Yeo–Johnson transform with its maximum-likelihood exponent (as HEBO transforms losses).
 
     Real-model losses are skewed (a few broken configurations far worse than the rest): fitted to
     raw losses, the GP spends its output scale on the outliers and sees the good region as flat.
+    """
+    return stats.yeojohnson(z)[0]
+
+
+def standardised(losses: np.ndarray,
+                 transform: Callable[[np.ndarray], np.ndarray] | None = None) -> np.ndarray:
+    """Losses as zero-mean, unit-variance GP targets, ``transform``-ed first when given.
+
     Falls back to plain standardisation where the transform fails or returns no spread.
     """
     z = (losses - losses.mean()) / (losses.std() or 1.0)
-    if not power_transform:
+    if transform is None:
         return z
     try:
-        transformed = stats.yeojohnson(z)[0]
+        transformed = transform(z)
     except (ValueError, FloatingPointError):
         return z
     if not np.all(np.isfinite(transformed)) or transformed.std() == 0:
@@ -199,9 +206,9 @@ class Surrogate:
     @classmethod
     def fit(cls, x: np.ndarray, losses: np.ndarray, max_iter: int = 75, warped: Sequence[int] = (),
             power_transform: bool = False) -> Surrogate:
-        """The GP fitted to ``standardised(losses, power_transform)`` at ``x``; ``warped``
-        coordinates get an ``InputWarp``."""
-        y = standardised(losses, power_transform)
+        """The GP fitted to the standardised ``losses`` (Yeo–Johnson-transformed first with
+        ``power_transform``) at ``x``; ``warped`` coordinates get an ``InputWarp``."""
+        y = standardised(losses, yeo_johnson if power_transform else None)
         tx, ty = torch.as_tensor(x, dtype=DTYPE), torch.as_tensor(y, dtype=DTYPE)
         model = _ExactGP(tx, ty, warped)
         with gpytorch.settings.max_cholesky_size(_CHOLESKY_SIZE), gpytorch.settings.cholesky_jitter(1e-8):
