@@ -106,9 +106,19 @@ def analyse(records: list[dict], baseline: dict) -> dict[str, Any]:
         runs = [r for r in every_seed.get((task, setting, KUBETUNE), []) if r["seed"] in seeds]
         return normalised(runs, task) if len(runs) == len(seeds) else math.nan
 
+    def paired_with_kubetune(task: str, setting: str, runs: list[dict]) -> tuple | None:
+        """(kubetune's bests, the method's bests, clip, opt) seed by seed, if kubetune ran them all."""
+        theirs = {r["seed"]: min(r["losses"]) for r in runs}
+        ours = {r["seed"]: min(r["losses"]) for r in every_seed.get((task, setting, KUBETUNE), [])}
+        if not theirs.keys() <= ours.keys():
+            return None
+        seeds = sorted(theirs)
+        return [ours[s] for s in seeds], [theirs[s] for s in seeds], problems[task]["clip"], problems[task]["opt"]
+
     for setting in MAIN_SETTINGS:
         per_method: dict[str, dict[str, float]] = defaultdict(dict)
         same: dict[str, list[float]] = defaultdict(list)
+        pairs: dict[str, list[tuple]] = defaultdict(list)
         for task in [t for t in model_tasks if t in problems]:
             paired = {m: normalised(groups[(task, setting, m)], task) for m in METHODS
                       if (task, setting, m) in groups}
@@ -119,12 +129,14 @@ def analyse(records: list[dict], baseline: dict) -> dict[str, Any]:
                 if runs:  # a method's score uses every seed it has; kubetune's beside it the same seeds
                     per_method[m][task] = normalised(runs, task)
                     same[m].append(kubetune_on(task, setting, {r["seed"] for r in runs}))
+                    pairs[m].append(paired_with_kubetune(task, setting, runs))
         out["repeats"][setting] = {m: float(np.mean([scoring.repeated_fraction(r["losses"]) for t in d
                                                       for r in every_seed[(t, setting, m)]]))
                                    for m, d in per_method.items()}
         out["model"][setting] = {m: {"per_task": {t: 100 * (1 - v) for t, v in d.items()},
                                      "score": scoring.score(d.values()), "n_tasks": len(d),
                                      "kubetune_same": scoring.score(same[m]),
+                                     "kubetune_lead": _lead_interval(m, pairs[m]),
                                      "runs": sum(len(every_seed[(t, setting, m)]) for t in d),
                                      "seeds": sorted({r["seed"] for t in d for r in every_seed[(t, setting, m)]})}
                                  for m, d in per_method.items()}
@@ -163,6 +175,14 @@ def analyse(records: list[dict], baseline: dict) -> dict[str, Any]:
     out["ask_in_runs"] = {f"{m} q{q}": {"mean": float(np.mean(v)), "p95": float(np.percentile(v, 95))}
                           for (m, q), v in sorted(ask.items())}
     return out
+
+
+def _lead_interval(method: str, pairs: list[tuple | None]) -> tuple[float, float] | None:
+    """kubetune's score minus ``method``'s, 90 % paired-seed interval (None for kubetune itself,
+    or where kubetune lacks one of the method's seeds)."""
+    if method == KUBETUNE or any(p is None for p in pairs):
+        return None
+    return scoring.paired_score_difference_interval([p for p in pairs if p is not None])
 
 
 def _thirty_against_random(thirty: list[dict], random: list[dict], baseline: dict) -> dict[str, Any] | None:
@@ -267,8 +287,8 @@ def _score_plot(analysis: dict, path: Path) -> None:
 def _timing_cell(row: dict) -> str:
     if "seconds" not in row:
         return "skipped" if "skipped" in row else "error"
-    samples = row.get("samples", [])
-    spread = f" ({min(samples):.2f}–{max(samples):.2f})" if len(samples) > 1 else ""
+    samples = row.get("samples", [])  # the range at the median's precision: 0.005 (0.01–0.01) misleads
+    spread = f" ({min(samples):.3f}–{max(samples):.3f})" if len(samples) > 1 else ""
     return f"{row['seconds']:.3f}{spread}"
 
 
@@ -348,13 +368,20 @@ def write(records: list[dict], baseline_path: Path, timing_rows: list[dict], met
         lines += [f"## Real-model problems, {setting} — score per problem and overall", "",
                   "Each method is scored on every seed it ran. Methods may have run different problems and "
                   "seeds (a partial run): `problems` and `runs` count them, and "
-                  f"`{KUBETUNE} on them` is kubetune's score on exactly that method's problems and seeds.", "",
-                  f"| method | score | problems | runs | {KUBETUNE} on them | seeds | " + " | ".join(tasks) + " |",
-                  "|---|---|---|---|---|---|" + "---|" * len(tasks)]
+                  f"`{KUBETUNE} on them` is kubetune's score on exactly that method's problems and seeds; "
+                  "`kubetune's lead` is that score minus the method's, with a 90 % bootstrap interval over "
+                  "the seeds, paired (an interval that spans 0 is a lead or a deficit within seed luck).", "",
+                  f"| method | score | problems | runs | {KUBETUNE} on them | kubetune's lead, 90 % interval | seeds | "
+                  + " | ".join(tasks) + " |",
+                  "|---|---|---|---|---|---|---|" + "---|" * len(tasks)]
         for m in METHODS:
             if m in scores:
                 s = scores[m]
+                lead = s.get("kubetune_lead")
+                lead_cell = (f"{s['kubetune_same'] - s['score']:+.2f} ({lead[0]:+.2f} to {lead[1]:+.2f})"
+                             if lead else "—")
                 lines.append(f"| {m} | **{s['score']:.1f}** | {s['n_tasks']} | {s['runs']} | {s['kubetune_same']:.1f} | "
+                             f"{lead_cell} | "
                              f"{','.join(map(str, s['seeds']))} | " +
                              " | ".join(_fmt(s["per_task"].get(t, math.nan), 4) for t in tasks) + " |")
         lines.append("")

@@ -60,6 +60,31 @@ def score_difference_interval(a_bests: Iterable[float], b_bests: Iterable[float]
     return float(result.confidence_interval.low), float(result.confidence_interval.high)
 
 
+def paired_score_difference_interval(problems: list[tuple[list[float], list[float], float, float]],
+                                     level: float = 0.9, resamples: int = 4000) -> tuple[float, float]:
+    """Bootstrap interval of the overall ``score(a) − score(b)`` over several problems, each given
+    as (a's bests, b's bests, clip, opt) on the same seeds in the same order.
+
+    Seeds are resampled per problem and shared by both sides (paired: a seed fixes the trial
+    durations and the initial randomness of both runs), so the interval says whether a lead in
+    the overall score is more than the luck of five seeds. Unbounded with fewer than two seeds.
+    """
+    if not problems or min(len(a) for a, _, _, _ in problems) < 2:
+        return -math.inf, math.inf
+    rng = np.random.default_rng(0)
+    total = np.zeros(resamples)
+    for a, b, clip, opt in problems:
+        if len(a) != len(b):
+            raise ValueError(f"unpaired seeds: {len(a)} against {len(b)}")
+        pick = rng.integers(0, len(a), (resamples, len(a)))
+        for sign, bests in ((-1.0, a), (1.0, b)):  # difference of scores = b's loss − a's loss
+            mean = np.asarray(bests, float)[pick].mean(axis=1)
+            total += sign * (np.minimum(1.0, (mean - opt) / (clip - opt)) if clip > opt else 0.0)
+    differences = 100.0 * total / len(problems)
+    tail = (1.0 - level) / 2
+    return float(np.quantile(differences, tail)), float(np.quantile(differences, 1.0 - tail))
+
+
 def best_so_far(losses: list[float]) -> np.ndarray:
     return np.minimum.accumulate(np.asarray(losses, dtype=float))
 

@@ -74,3 +74,17 @@ def test_score_difference_interval_separates_a_real_gap_from_seed_noise() -> Non
     assert exact == pytest.approx((-25.0, -25.0))  # no spread between seeds: the difference itself
     # one seed on a side says nothing about seed noise: never a miss beyond it
     assert scoring.score_difference_interval([0.5], [0.25] * 5, clip=1.0, opt=0.0) == (-math.inf, math.inf)
+
+
+def test_paired_interval_of_the_overall_lead_tells_a_real_lead_from_one_lucky_seed() -> None:
+    steady = ([0.1] * 5, [0.4] * 5, 1.0, 0.0)  # a ahead by 30 points on every seed
+    lead = scoring.paired_score_difference_interval([steady, steady])
+    assert lead == pytest.approx((30.0, 30.0))
+    lucky = ([0.0, 0.0, 0.0, 0.0, 1.0], [0.3] * 5, 1.0, 0.0)  # ahead by 10 on average, one seed a disaster
+    low, high = scoring.paired_score_difference_interval([lucky])
+    assert low < 0.0 < 10.0 < high
+    same = ([0.2, 0.5, 0.9], [0.2, 0.5, 0.9], 1.0, 0.0)
+    assert scoring.paired_score_difference_interval([same]) == (0.0, 0.0)
+    assert scoring.paired_score_difference_interval([([0.1], [0.2], 1.0, 0.0)]) == (-math.inf, math.inf)
+    with pytest.raises(ValueError, match="unpaired"):
+        scoring.paired_score_difference_interval([([0.1, 0.2], [0.2, 0.3, 0.4], 1.0, 0.0)])

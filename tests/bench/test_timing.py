@@ -18,7 +18,8 @@ def test_cell_is_the_median_of_its_repeats(monkeypatch: pytest.MonkeyPatch) -> N
     rows = timing.run(["kubetune-Random"], dims=(3,), observations=(10, 128), qs=(1,), log=lambda row: None)
     assert [row["samples"] for row in rows] == [[2.0, 0.5, 0.7], [9.0, 0.1, 0.2]]
     assert [row["seconds"] for row in rows] == [0.7, 0.2]
-    assert report._timing_cell(rows[0]) == "0.700 (0.50–2.00)"
+    assert report._timing_cell(rows[0]) == "0.700 (0.500–2.000)"
+    assert report._timing_cell({"seconds": 0.0052, "samples": [0.0052, 0.0049, 0.0061]}) == "0.005 (0.005–0.006)"
     assert report._timing_cell({"seconds": 1.5}) == "1.500"  # measured once, before repeats
 
 
