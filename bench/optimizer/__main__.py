@@ -224,20 +224,22 @@ def main() -> None:
     stem = "optimizer-quick" if args.quick else "optimizer"  # both modes share the runs cache
     meta_path = RESULTS / f"{stem}.meta.json"
     previous = json.loads(meta_path.read_text()) if meta_path.exists() else {}
-    meta = carried_meta(previous, new_runs=not (args.report_only or args.timing_only))
     command = " ".join(["python", "-m", "bench.optimizer", *sys.argv[1:]])
-    if args.timing_only:
-        meta.update({"threads": args.threads, "timing_command": command})
-    elif not args.report_only:
-        meta.update({"quick": args.quick, "seeds": seeds, "reference_seeds": reference_seeds,
-                     "jobs": args.jobs, "threads": args.threads, "command": command})
     planned = narrowed(plan(args.quick, seeds, methods, only, reference_seeds), args.settings, args.only_seeds)
+    todo: list[tuple] = []
     if not args.report_only and not args.timing_only:
         done = {run_key(r) for r in reset_store(RUNS, keep_current=not args.fresh)}
         todo = [j for j in planned if j not in done]
         print(f"{len(todo)} runs to do, {len(planned) - len(todo)} reused, {args.jobs} processes", flush=True)
-        meta["runs_reused"] = len(planned) - len(todo)
-        meta["runs_done"] = len(todo)
+    # an invocation that finds every run done is a report pass: the header keeps the last one that ran
+    meta = carried_meta(previous, new_runs=bool(todo))
+    measures_timing = args.timing_only or not (args.no_timing or args.report_only)
+    if measures_timing:
+        meta.update({"threads": args.threads, "timing_command": command})
+    if todo:
+        meta.update({"quick": args.quick, "seeds": seeds, "reference_seeds": reference_seeds,
+                     "jobs": args.jobs, "threads": args.threads, "command": command,
+                     "runs_reused": len(planned) - len(todo), "runs_done": len(todo)})
         with ProcessPoolExecutor(args.jobs) as pool:
             futures = {pool.submit(_job, j): j for j in todo}
             for i, f in enumerate(as_completed(futures), 1):
@@ -247,10 +249,9 @@ def main() -> None:
                 print(f"[{i}/{len(todo)} {time.time() - started:6.0f}s] {r['task']} {r['setting']} {r['method']} "
                       f"seed {r['seed']}: best {best} in {r.get('seconds', 0):.0f}s {r.get('error', '')}", flush=True)
         meta["runs_seconds"] = time.time() - started
-        if todo:
-            invocation = {"command": command, "finished": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-                          "runs_done": len(todo), "runs_reused": meta["runs_reused"],
-                          "runs_seconds": round(meta["runs_seconds"])}
+        invocation = {"command": command, "finished": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+                      "runs_done": len(todo), "runs_reused": meta["runs_reused"],
+                      "runs_seconds": round(meta["runs_seconds"])}
 
     from bench.optimizer import report
     # the selection narrows what runs; the tables cover the whole mode from the store, unless a
@@ -262,10 +263,10 @@ def main() -> None:
     t0 = time.time()
     report.ensure_baseline(records, BASELINE, freeze=args.freeze_baseline, jobs=args.jobs,
                            baseline_job=_baseline_job)
-    meta["baseline_seconds"] = meta.get("baseline_seconds", 0) + time.time() - t0
+    baseline_seconds = time.time() - t0
     # one suggestion-time table, whichever mode measured it last; methods not measured now keep their rows
     timing_path = RESULTS / "optimizer.timing.json"
-    if args.timing_only or not (args.no_timing or args.report_only):
+    if measures_timing:
         from bench.optimizer import timing
         t0 = time.time()
         rows = timing.run(methods, threads=args.threads, limit_s=60.0 if args.quick else 300.0,
@@ -274,7 +275,9 @@ def main() -> None:
             if timing_path.exists() else []
         timing_path.write_text(json.dumps(rows + kept, indent=1))
         meta["timing_seconds"] = time.time() - t0
-    meta["total_seconds"] = meta.get("total_seconds", 0) + time.time() - started
+    if todo or measures_timing:  # a report pass leaves the wall times of the passes it reports on
+        meta["baseline_seconds"] = meta.get("baseline_seconds", 0) + baseline_seconds
+        meta["total_seconds"] = meta.get("total_seconds", 0) + time.time() - started
     write_meta(meta_path, meta, invocation)
     timing_rows = json.loads(timing_path.read_text()) if timing_path.exists() else []
     # what the tables show belongs to this invocation, not to the meta file a later pass reuses

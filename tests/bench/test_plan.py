@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from argparse import ArgumentTypeError
 from collections import Counter
@@ -68,6 +69,15 @@ def test_a_selection_narrows_what_runs_not_what_the_tables_show(tmp_path: Path, 
     ran = {(r["method"], r["seed"]) for r in tabled[0]}
     assert ran == {("kubetune-Random", 0), ("kubetune-Bayesian", 1)}
     assert len(cli.RUNS.read_text().splitlines()) == 2  # it ran only its selection
+    meta_path = tmp_path / "optimizer-quick.meta.json"
+    after_run = json.loads(meta_path.read_text())
+    monkeypatch.setattr(sys, "argv", ["bench.optimizer", "--quick", "--methods", "kubetune-Random",
+                                      "--tasks", "branin", "--only-seeds", "0", "--jobs", "1", "--no-timing"])
+    monkeypatch.setattr(cli, "_job", lambda job: pytest.fail(f"re-ran {job}"))
+    cli.main()  # finds every run of its selection done: a report pass, the meta file keeps the run
+    assert json.loads(meta_path.read_text()) == after_run
+    tabled.pop()
+    shown.pop()
     monkeypatch.setattr(sys, "argv", ["bench.optimizer", "--quick", "--methods", "kubetune-Random", "--report-only"])
     cli.main()  # a report asked for one method shows that method only
     assert {r["method"] for r in tabled[1]} == {"kubetune-Random"}
