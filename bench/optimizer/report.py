@@ -101,11 +101,6 @@ def analyse(records: list[dict], baseline: dict) -> dict[str, Any]:
         b = problems[task]
         return scoring.problem_normalised([min(r["losses"]) for r in runs], b["clip"], b["opt"])
 
-    def kubetune_on(task: str, setting: str, seeds: set[int]) -> float:
-        """kubetune's normalised loss on exactly ``seeds`` of ``task`` (NaN when it lacks one)."""
-        runs = [r for r in every_seed.get((task, setting, KUBETUNE), []) if r["seed"] in seeds]
-        return normalised(runs, task) if len(runs) == len(seeds) else math.nan
-
     def paired_with_kubetune(task: str, setting: str, runs: list[dict]) -> tuple | None:
         """(kubetune's bests, the method's bests, clip, opt) seed by seed, if kubetune ran them all."""
         theirs = {r["seed"]: min(r["losses"]) for r in runs}
@@ -117,8 +112,7 @@ def analyse(records: list[dict], baseline: dict) -> dict[str, Any]:
 
     for setting in MAIN_SETTINGS:
         per_method: dict[str, dict[str, float]] = defaultdict(dict)
-        same: dict[str, list[float]] = defaultdict(list)
-        pairs: dict[str, list[tuple]] = defaultdict(list)
+        pairs: dict[str, list[tuple | None]] = defaultdict(list)
         for task in [t for t in model_tasks if t in problems]:
             paired = {m: normalised(groups[(task, setting, m)], task) for m in METHODS
                       if (task, setting, m) in groups}
@@ -128,14 +122,13 @@ def analyse(records: list[dict], baseline: dict) -> dict[str, Any]:
                 runs = every_seed.get((task, setting, m))
                 if runs:  # a method's score uses every seed it has; kubetune's beside it the same seeds
                     per_method[m][task] = normalised(runs, task)
-                    same[m].append(kubetune_on(task, setting, {r["seed"] for r in runs}))
                     pairs[m].append(paired_with_kubetune(task, setting, runs))
         out["repeats"][setting] = {m: float(np.mean([scoring.repeated_fraction(r["losses"]) for t in d
                                                       for r in every_seed[(t, setting, m)]]))
                                    for m, d in per_method.items()}
         out["model"][setting] = {m: {"per_task": {t: 100 * (1 - v) for t, v in d.items()},
                                      "score": scoring.score(d.values()), "n_tasks": len(d),
-                                     "kubetune_same": scoring.score(same[m]),
+                                     "kubetune_same": _kubetune_same(pairs[m]),
                                      "kubetune_lead": _lead_interval(m, pairs[m]),
                                      "runs": sum(len(every_seed[(t, setting, m)]) for t in d),
                                      "seeds": sorted({r["seed"] for t in d for r in every_seed[(t, setting, m)]})}
@@ -175,6 +168,11 @@ def analyse(records: list[dict], baseline: dict) -> dict[str, Any]:
     out["ask_in_runs"] = {f"{m} q{q}": {"mean": float(np.mean(v)), "p95": float(np.percentile(v, 95))}
                           for (m, q), v in sorted(ask.items())}
     return out
+
+
+def _kubetune_same(pairs: list[tuple | None]) -> float:
+    """kubetune's score on exactly a method's problems and seeds (NaN where it lacks one)."""
+    return scoring.score([scoring.problem_normalised(p[0], p[2], p[3]) if p else math.nan for p in pairs])
 
 
 def _lead_interval(method: str, pairs: list[tuple | None]) -> tuple[float, float] | None:
