@@ -232,6 +232,70 @@ def _plateau_incumbents() -> Patch:
                       lambda original: lambda losses, count: np.argsort(losses)[:count])
 
 
+def _pareto_acquisition(share: float) -> Patch:
+    """HEBO's MACE: with probability ``share`` a model-based proposal is a uniformly random point of
+    the Pareto front of (LCB with HEBO's growing kappa, log-EI, log-PI) over the projected
+    candidates; the rest stay as today (Thompson or EI). The front's LCB end explores hard."""
+
+    def make(original):
+        def best_untaken(self, space, surrogate, taken, incumbents, rng):
+            import math
+
+            import torch
+            from kubetune.strategies._gp import DTYPE, log_h
+            if rng.random() >= share:
+                return original(self, space, surrogate, taken, incumbents, rng)
+            candidates = self._candidates(space, incumbents, rng)
+            ranked = surrogate.maximise_log_ei(candidates, self.n_starts, self.acquisition_iterations)
+            projected = np.unique(space.round_trip(ranked), axis=0)
+            with torch.no_grad():
+                mean, variance = surrogate.predict(torch.as_tensor(projected, dtype=DTYPE))
+                sd = variance.sqrt()
+                z = (surrogate.best - mean) / sd
+                log_ei = (sd.log() + log_h(z)).numpy()
+                log_pi = torch.special.log_ndtr(z).numpy()
+            t, d = max(len(surrogate.y), 2), len(space.parameters)
+            kappa = math.sqrt((2.0 + d / 2.0) * math.log(t) + math.log(math.pi ** 2 / 0.01))
+            objectives = np.stack([-(mean - kappa * sd).numpy(), log_ei, log_pi], axis=1)
+            dominated = np.zeros(len(projected), dtype=bool)
+            for i in range(len(projected)):
+                if not dominated[i]:
+                    worse = np.all(objectives[i] >= objectives, axis=1) & np.any(objectives[i] > objectives, axis=1)
+                    dominated |= worse
+            for i in rng.permutation(np.flatnonzero(~dominated)):
+                params = space.decode(projected[i])
+                if taken.claim(params):
+                    return params
+            return original(self, space, surrogate, taken, incumbents, rng)
+        return best_untaken
+
+    return _replacing(STRATEGY, "_best_untaken", make)
+
+
+def _matern32() -> list[Patch]:
+    """Matérn-3/2 (HEBO's kernel) instead of 5/2, in the fit and in the cached predictions: a
+    rougher prior, for losses with cliffs between plateaus."""
+
+    def make_init(original):
+        def init(self, *args, **kwargs):
+            original(self, *args, **kwargs)
+            self.covar_module.base_kernel.nu = 1.5
+        return init
+
+    def make_kernel(original):
+        def kernel(self, a, b):
+            import math
+
+            import torch
+            distance = torch.cdist(self.warp(a) / self.lengthscale, self.warp(b) / self.lengthscale).clamp_min(1e-15)
+            root3 = math.sqrt(3.0) * distance
+            return self.prior_variance * (1.0 + root3) * torch.exp(-root3)
+        return kernel
+
+    return [_replacing("kubetune.strategies._gp:_ExactGP", "__init__", make_init),
+            _replacing(SURROGATE, "kernel", make_kernel)]
+
+
 EI = _options(thompson_share=0.0, power_transform_from=None)
 WARP = dict(warp_inputs=True)
 VARIANTS: dict[str, list[Patch]] = {
@@ -254,6 +318,7 @@ VARIANTS: dict[str, list[Patch]] = {
     "init-d1": [_initial_design_size(lambda d: max(3, d + 1))],
     "init-3d": [_initial_design_size(lambda d: max(6, min(3 * d, 15)))],
     "catswap": [_category_swaps(0.25)],
+    "mace": [_pareto_acquisition(1.0)], "m32": _matern32(), "mace-m32": [_pareto_acquisition(1.0), *_matern32()], "mace50": [_pareto_acquisition(0.5)],
     "warp-ts25": [_options(**WARP, thompson_share=0.25)], "warp-ei": [_options(**WARP, thompson_share=0.0)],
 }
 
