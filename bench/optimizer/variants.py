@@ -2,22 +2,26 @@
 ``operator/kubetune``: method ``kubetune-Bayesian+<name>`` applies the patches of ``VARIANTS[name]``
 for the duration of each ``ask``.
 
-Each variant names its base: ``ei`` (``thompson_share=0``, the EI-only strategy kubetune had before
-the Thompson share) plus a change, today's default plus a change (``ts25``, ``pt``...),
-``warp`` (input warping on) plus a change, ``raw`` (the default before the Yeo–Johnson transform
-from 30 observations was adopted) or ``plateau`` (the default before its local candidates moved to
-the best distinct results). Variants on today's default measured before that adoption (``ts25``,
-``ts100``, ``ts50-rand20``, ``warp``...) were measured on ``raw``'s base; ``ei`` keeps the
-transform off, as it was measured. Measured variants stay reproducible in distribution, not draw for
-draw: the candidate projection has since been vectorised (the same points up to floating point),
-Thompson draws are taken over distinct candidates only and tied acquisition values are ranked
-stably. The measurements, and which variants lost: ``bench/optimizer/README.md``.
+Each variant names its base. Most were measured before MACE and Matérn-3/2 became the default and
+run on ``PREVIOUS`` (EI with half Thompson samples, Matérn-5/2; variant ``previous`` itself):
+``ei`` (no Thompson share, no transform: the EI-only strategy kubetune had before the Thompson
+share) plus a change, the previous default plus a change (``ts25``, ``pt``...), ``warp`` (input
+warping on) plus a change, ``raw`` (before the Yeo–Johnson transform from 30 observations was
+adopted) or ``plateau`` (before the local candidates moved to the best distinct results); ``mace``
+and ``m32`` are the two halves of today's default, ``m52`` today's default with Matérn-5/2. Variants
+measured before the transform's adoption (``ts25``, ``ts100``, ``ts50-rand20``, ``warp``...) were
+measured on ``raw``'s base; ``ei`` keeps the transform off, as it was measured. Measured variants
+stay reproducible in distribution, not draw for draw: the candidate projection has since been
+vectorised (the same points up to floating point), Thompson draws are taken over distinct
+candidates only, tied acquisition values are ranked stably and a Thompson-or-not draw is taken at
+every proposal (``ei``'s share of 0 once skipped it). ``mace50`` (half MACE, half the previous
+default) is gone with the patch that grafted MACE onto it. The measurements, and which variants
+lost: ``bench/optimizer/README.md``.
 """
 
 from __future__ import annotations
 
 import contextlib
-import math
 from typing import Any, Callable, Iterator
 
 import numpy as np
@@ -233,90 +237,40 @@ def _plateau_incumbents() -> Patch:
                       lambda original: lambda losses, count: np.argsort(losses)[:count])
 
 
-def _pareto_acquisition(share: float) -> Patch:
-    """HEBO's MACE: with probability ``share`` a model-based proposal is a uniformly random point of
-    the Pareto front of (LCB with HEBO's growing kappa, log-EI, log-PI) over the projected
-    candidates; the rest stay as today (Thompson or EI). The front's LCB end explores hard."""
-
-    def make(original):
-        def best_untaken(self, space, surrogate, taken, incumbents, rng):
-            import torch
-            from kubetune.strategies._gp import DTYPE
-            if rng.random() >= share:
-                return original(self, space, surrogate, taken, incumbents, rng)
-            candidates = self._candidates(space, incumbents, rng)
-            ranked = surrogate.maximise_log_ei(candidates, self.n_starts, self.acquisition_iterations)
-            projected = np.unique(space.round_trip(ranked), axis=0)
-            t, d = max(len(surrogate.y), 2), len(space.parameters)
-            kappa = math.sqrt((2.0 + d / 2.0) * math.log(t) + math.log(math.pi ** 2 / 0.01))
-            with torch.no_grad():
-                points = torch.as_tensor(projected, dtype=DTYPE)
-                mean, variance = surrogate.predict(points)
-                sd = variance.sqrt()
-                objectives = torch.stack([-(mean - kappa * sd), surrogate.log_ei(points),
-                                          torch.special.log_ndtr((surrogate.best - mean) / sd)], dim=1).numpy()
-            # botorch's is_non_dominated would do, but kubetune's core (and CI) stays free of botorch
-            dominated = np.zeros(len(projected), dtype=bool)
-            for i in range(len(projected)):
-                if not dominated[i]:
-                    dominated |= np.all(objectives[i] >= objectives, axis=1) & np.any(objectives[i] > objectives, axis=1)
-            for i in rng.permutation(np.flatnonzero(~dominated)):
-                params = space.decode(projected[i])
-                if taken.claim(params):
-                    return params
-            return original(self, space, surrogate, taken, incumbents, rng)
-        return best_untaken
-
-    return _replacing(STRATEGY, "_best_untaken", make)
+# The default before MACE and Matérn-3/2 were adopted: EI, half the proposals Thompson samples, Matérn-5/2.
+PREVIOUS = dict(acquisition="ei", thompson_share=0.5, nu=2.5)
 
 
-def _matern32() -> list[Patch]:
-    """Matérn-3/2 (HEBO's kernel) instead of 5/2, in the fit and in the cached predictions: a
-    rougher prior, for losses with cliffs between plateaus."""
-
-    def make_init(original):
-        def init(self, *args, **kwargs):
-            original(self, *args, **kwargs)
-            self.covar_module.base_kernel.nu = 1.5
-        return init
-
-    def make_kernel(original):
-        def kernel(self, a, b):
-            import torch
-            distance = torch.cdist(self.warp(a) / self.lengthscale, self.warp(b) / self.lengthscale).clamp_min(1e-15)
-            root3 = math.sqrt(3.0) * distance
-            return self.prior_variance * (1.0 + root3) * torch.exp(-root3)
-        return kernel
-
-    return [_replacing("kubetune.strategies._gp:_ExactGP", "__init__", make_init),
-            _replacing(SURROGATE, "kernel", make_kernel)]
+def _previous(**changes: Any) -> Patch:
+    """The previous default (``PREVIOUS``) with ``changes``: the base most variants were measured on."""
+    return _options(**{**PREVIOUS, **changes})
 
 
-EI = _options(thompson_share=0.0, power_transform_from=None)
-WARP = dict(warp_inputs=True)
+EI = _previous(thompson_share=0.0, power_transform_from=None)
 VARIANTS: dict[str, list[Patch]] = {
+    "previous": [_previous()], "m52": [_options(nu=2.5)],
     "ei": [EI],
-    "ts25": [_options(thompson_share=0.25)], "ts75": [_options(thompson_share=0.75)],
-    "ts100": [_options(thompson_share=1.0)],
-    "ts50-rand20": [_random_interleave(0.2)],
+    "ts25": [_previous(thompson_share=0.25)], "ts75": [_previous(thompson_share=0.75)],
+    "ts100": [_previous(thompson_share=1.0)],
+    "ts50-rand20": [_previous(), _random_interleave(0.2)],
     "rand10": [EI, _random_interleave(0.1)], "rand20": [EI, _random_interleave(0.2)],
     "info05": [EI, _informative_only(0.05)], "info20": [EI, _informative_only(0.2)],
     "xi01": [EI, _improvement_margin(0.01)], "xi1": [EI, _improvement_margin(0.1)],
     "cap1": [EI, _lengthscale_cap(1.0)], "cap3": [EI, _lengthscale_cap(3.0)],
     "nolocal": [EI, _uniform_candidates_only()],
-    "yj": [_options(thompson_share=0.0, power_transform_from=0)], "copula": [EI, _output_transform(_copula)],
+    "yj": [_previous(thompson_share=0.0, power_transform_from=0)], "copula": [EI, _output_transform(_copula)],
     "winsor": [EI, _output_transform(_winsorised)], "subset": [EI, _subset_steps()],
     "copula-subset": [EI, _output_transform(_copula), _subset_steps()],
-    "pt": [_options(power_transform_from=0)], "pt15": [_options(power_transform_from=15)],
-    "raw": [_options(power_transform_from=None)],
-    "warp": [_options(**WARP)], "warp-pt": [_options(**WARP, power_transform_from=0)],
-    "plateau": [_plateau_incumbents(), _options(power_transform_from=None)],
-    "init-d1": [_initial_design_size(lambda d: max(3, d + 1))],
-    "init-3d": [_initial_design_size(lambda d: max(6, min(3 * d, 15)))],
-    "catswap": [_category_swaps(0.25)],
-    "mace": [_pareto_acquisition(1.0)], "mace50": [_pareto_acquisition(0.5)],
-    "m32": _matern32(), "mace-m32": [_pareto_acquisition(1.0), *_matern32()],
-    "warp-ts25": [_options(**WARP, thompson_share=0.25)], "warp-ei": [_options(**WARP, thompson_share=0.0)],
+    "pt": [_previous(power_transform_from=0)], "pt15": [_previous(power_transform_from=15)],
+    "raw": [_previous(power_transform_from=None)],
+    "warp": [_previous(warp_inputs=True)], "warp-pt": [_previous(warp_inputs=True, power_transform_from=0)],
+    "plateau": [_plateau_incumbents(), _previous(power_transform_from=None)],
+    "init-d1": [_previous(), _initial_design_size(lambda d: max(3, d + 1))],
+    "init-3d": [_previous(), _initial_design_size(lambda d: max(6, min(3 * d, 15)))],
+    "catswap": [_previous(), _category_swaps(0.25)],
+    "mace": [_options(nu=2.5)], "m32": [_previous(nu=1.5)],
+    "warp-ts25": [_previous(warp_inputs=True, thompson_share=0.25)],
+    "warp-ei": [_previous(warp_inputs=True, thompson_share=0.0)],
 }
 
 

@@ -10,17 +10,23 @@ from scipy.stats import skew
 from kubetune.strategies._gp import DTYPE, InputWarp, Surrogate, _ExactGP, standardised, yeo_johnson
 
 
-def test_surrogate_kernel_matches_gpytorch() -> None:
+@pytest.mark.parametrize("nu", [1.5, 2.5])
+def test_surrogate_kernel_matches_gpytorch(nu: float) -> None:
     rng = np.random.default_rng(0)
     x = rng.random((12, 3))
-    surrogate = Surrogate.fit(x, ((x - 0.3) ** 2).sum(1), warped=[0, 2])
-    model = _ExactGP(torch.as_tensor(x, dtype=DTYPE), torch.zeros(12, dtype=DTYPE), warped=[0, 2])
+    surrogate = Surrogate.fit(x, ((x - 0.3) ** 2).sum(1), warped=[0, 2], nu=nu)
+    model = _ExactGP(torch.as_tensor(x, dtype=DTYPE), torch.zeros(12, dtype=DTYPE), warped=[0, 2], nu=nu)
     model.covar_module.base_kernel.lengthscale = surrogate.lengthscale
     model.covar_module.outputscale = surrogate.prior_variance
     model.warp.load_state_dict(surrogate.warp.state_dict())
     a, b = torch.as_tensor(rng.random((5, 3)), dtype=DTYPE), torch.as_tensor(x, dtype=DTYPE)
     expected = model.covar_module(model.warp(a), model.warp(b)).to_dense().detach()
     assert torch.allclose(surrogate.kernel(a, b), expected, rtol=1e-6, atol=1e-9)
+
+
+def test_only_the_cached_matern_kernels_are_accepted() -> None:
+    with pytest.raises(ValueError, match="nu must be one of"):
+        Surrogate.fit(np.random.default_rng(0).random((6, 2)), np.arange(6.0), nu=0.5)
 
 
 def test_posterior_draws_follow_the_data_near_it_and_spread_far_from_it() -> None:
@@ -49,7 +55,9 @@ def test_input_warp_starts_as_identity_and_stays_a_monotone_map_of_the_unit_inte
 
 def test_learned_warp_resolves_a_sharp_low_end() -> None:
     """The loss changes fast near 0 and barely elsewhere (a learning rate on a linear scale):
-    the warped GP learns to stretch the low end and predicts held-out points better."""
+    the warped GP learns to stretch the low end and predicts held-out points better. Matérn-5/2,
+    the kernel warping was measured with (Matérn-3/2's rougher prior follows the low end better
+    unwarped: there, its error is 25 % above the warped one's, not over 33 %)."""
     def f(x: np.ndarray) -> np.ndarray:
         return np.log(x[:, 0] + 0.01)
 
@@ -58,7 +66,7 @@ def test_learned_warp_resolves_a_sharp_low_end() -> None:
     y = f(train)
     errors = {}
     for warped in ([], [0]):
-        surrogate = Surrogate.fit(train, y, warped=warped)
+        surrogate = Surrogate.fit(train, y, warped=warped, nu=2.5)
         mean = surrogate.posterior_mean(test) * y.std() + y.mean()
         errors[bool(warped)] = float(np.sqrt(np.mean((mean - f(test)) ** 2)))
         if warped:

@@ -159,6 +159,44 @@ def test_bayesian_thompson_share_is_validated(share: float) -> None:
         BayesianStrategy(thompson_share=share)
 
 
+def test_bayesian_acquisition_is_validated() -> None:
+    from kubetune.strategies import BayesianStrategy
+
+    with pytest.raises(ValueError, match="acquisition.*'ucb'"):
+        BayesianStrategy(acquisition="ucb")
+
+
+def test_mace_proposes_a_point_of_the_pareto_front(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The proposal is a front point of the three acquisitions: scored so that one candidate alone
+    is on the front (the one nearest a target), the strategy must propose exactly that candidate."""
+    from kubetune.strategies import BayesianStrategy, _gp
+
+    target, scored = np.full(5, 0.3), []
+
+    def objectives(self, x: np.ndarray, kappa: float) -> np.ndarray:
+        assert kappa == pytest.approx(math.sqrt((2 + 5 / 2) * math.log(12) + math.log(math.pi**2 / 0.01)))
+        scored.append(x)
+        return np.repeat(-np.linalg.norm(x - target, axis=1)[:, None], 3, axis=1)
+
+    monkeypatch.setattr(_gp.Surrogate, "mace_objectives", objectives)
+    space = SearchSpace({f"x{i}": ContinuousParameter(0.0, 1.0) for i in range(5)})
+    history = History(observed=[({f"x{i}": v for i, v in enumerate(row)}, float(row.sum()))
+                                for row in np.random.default_rng(2).random((12, 5))])
+    [proposal] = BayesianStrategy().suggest(space, history, 1, np.random.default_rng(0))
+    nearest = scored[0][np.argmin(np.linalg.norm(scored[0] - target, axis=1))]
+    assert np.allclose(space.encode(proposal), nearest)
+
+
+def test_pareto_front_and_lcb_weight() -> None:
+    from kubetune.strategies.bayesian import _lcb_weight, _non_dominated
+
+    objectives = np.array([[3, 0, 0], [0, 3, 0], [1, 1, 1], [1, 1, 0], [3, 0, 0], [0, 0, 0]])
+    # a tie is not dominance: both copies of the first row stay; [1, 1, 0] loses to [1, 1, 1]
+    assert _non_dominated(objectives).tolist() == [True, True, True, False, True, False]
+    assert _lcb_weight(0, 3) == _lcb_weight(2, 3) < _lcb_weight(100, 3) < _lcb_weight(100, 10)
+    assert _lcb_weight(2, 0) == pytest.approx(math.sqrt(2 * math.log(2) + math.log(math.pi**2 / 0.01)))
+
+
 def test_bayesian_steps_around_distinct_results_not_around_one_plateau(monkeypatch: pytest.MonkeyPatch) -> None:
     """Five configurations with the same best loss are one model (a stump): local candidates go
     around the best *distinct* losses, one of the plateau's points and the next-best results."""

@@ -62,10 +62,13 @@ class InputWarp(torch.nn.Module):
         return x.index_copy(-1, self.coordinates, 1 - (1 - u**a) ** b)
 
 
-class _ExactGP(gpytorch.models.ExactGP):
-    """Constant mean, Matérn-5/2 with ARD lengthscales on warped inputs, learned observation noise."""
+MATERN_SMOOTHNESS = (1.5, 2.5)  # the two Matérn kernels whose cached form ``Surrogate.kernel`` knows
 
-    def __init__(self, x: torch.Tensor, y: torch.Tensor, warped: Sequence[int] = ()) -> None:
+
+class _ExactGP(gpytorch.models.ExactGP):
+    """Constant mean, Matérn-``nu`` with ARD lengthscales on warped inputs, learned observation noise."""
+
+    def __init__(self, x: torch.Tensor, y: torch.Tensor, warped: Sequence[int] = (), nu: float = 1.5) -> None:
         dim = x.shape[-1]
         likelihood = gpytorch.likelihoods.GaussianLikelihood(
             noise_prior=gpytorch.priors.LogNormalPrior(-4.0, 1.0),
@@ -77,7 +80,7 @@ class _ExactGP(gpytorch.models.ExactGP):
         # dimensions keep the GP from overfitting a handful of observations.
         lengthscale_prior = gpytorch.priors.LogNormalPrior(math.sqrt(2) + 0.5 * math.log(dim), math.sqrt(3))
         self.covar_module = gpytorch.kernels.ScaleKernel(
-            gpytorch.kernels.MaternKernel(nu=2.5, ard_num_dims=dim, lengthscale_prior=lengthscale_prior,
+            gpytorch.kernels.MaternKernel(nu=nu, ard_num_dims=dim, lengthscale_prior=lengthscale_prior,
                                           lengthscale_constraint=gpytorch.constraints.GreaterThan(1e-3)),
             outputscale_constraint=gpytorch.constraints.Interval(0.05, 20.0),
         )
@@ -196,6 +199,7 @@ class Surrogate:
         # The fitted kernel as plain tensors: evaluating gpytorch's lazy kernel module costs
         # milliseconds of overhead per call, and the acquisition optimiser calls it hundreds of times.
         self.lengthscale = model.covar_module.base_kernel.lengthscale.detach().reshape(-1)
+        self.nu = float(model.covar_module.base_kernel.nu)
         self.warp = model.warp
         self.constant = float(model.mean_module.constant)
         self.noise = float(model.likelihood.noise)
@@ -205,12 +209,14 @@ class Surrogate:
 
     @classmethod
     def fit(cls, x: np.ndarray, losses: np.ndarray, max_iter: int = 75, warped: Sequence[int] = (),
-            power_transform: bool = False) -> Surrogate:
-        """The GP fitted to the standardised ``losses`` (Yeo–Johnson-transformed first with
-        ``power_transform``) at ``x``; ``warped`` coordinates get an ``InputWarp``."""
+            power_transform: bool = False, nu: float = 1.5) -> Surrogate:
+        """The GP with a Matérn-``nu`` kernel fitted to the standardised ``losses`` (Yeo–Johnson-
+        transformed first with ``power_transform``) at ``x``; ``warped`` coordinates get an ``InputWarp``."""
+        if nu not in MATERN_SMOOTHNESS:
+            raise ValueError(f"nu must be one of {MATERN_SMOOTHNESS}, got {nu}")
         y = standardised(losses, yeo_johnson if power_transform else None)
         tx, ty = torch.as_tensor(x, dtype=DTYPE), torch.as_tensor(y, dtype=DTYPE)
-        model = _ExactGP(tx, ty, warped)
+        model = _ExactGP(tx, ty, warped, nu)
         with gpytorch.settings.max_cholesky_size(_CHOLESKY_SIZE), gpytorch.settings.cholesky_jitter(1e-8):
             _fit(model, max_iter)
         return cls(model, tx, ty)
@@ -222,8 +228,11 @@ class Surrogate:
             self.alpha = torch.cholesky_solve((y - self.constant)[:, None], self.factor)
 
     def kernel(self, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
-        """Matérn-5/2 with the fitted ARD lengthscales and output scale, shape ``(len(a), len(b))``."""
+        """The fitted Matérn kernel (ARD lengthscales, output scale), shape ``(len(a), len(b))``."""
         distance = torch.cdist(self.warp(a) / self.lengthscale, self.warp(b) / self.lengthscale).clamp_min(1e-15)
+        if self.nu == 1.5:
+            root3 = math.sqrt(3.0) * distance
+            return self.prior_variance * (1.0 + root3) * torch.exp(-root3)
         root5 = math.sqrt(5.0) * distance
         return self.prior_variance * (1.0 + root5 + root5**2 / 3.0) * torch.exp(-root5)
 
@@ -260,6 +269,16 @@ class Surrogate:
         mean, variance = self.predict(x)
         sigma = variance.sqrt()
         return sigma.log() + log_h((self.best - mean) / sigma)
+
+    def mace_objectives(self, x: np.ndarray, kappa: float) -> np.ndarray:
+        """HEBO's three acquisitions at ``x`` as columns to maximise: −LCB with exploration weight
+        ``kappa``, log-EI and log-PI (probability of improving on ``best``), shape ``(m, 3)``."""
+        with torch.no_grad():
+            points = torch.as_tensor(x, dtype=DTYPE)
+            mean, variance = self.predict(points)
+            sd = variance.sqrt()
+            return torch.stack([-(mean - kappa * sd), self.log_ei(points),
+                                torch.special.log_ndtr((self.best - mean) / sd)], dim=1).numpy()
 
     def sample_posterior(self, x: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         """One joint draw of the latent function at the points ``x`` of shape ``(m, d)``."""
