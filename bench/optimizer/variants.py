@@ -2,13 +2,14 @@
 ``operator/kubetune``: method ``kubetune-Bayesian+<name>`` applies the patches of ``VARIANTS[name]``
 for the duration of each ``ask``.
 
-Each variant names its base. Most were measured before MACE and Matérn-3/2 became the default and
-run on ``PREVIOUS`` (EI with half Thompson samples, Matérn-5/2; variant ``previous`` itself):
+Each variant names its base. Most were measured before MACE became the default and run on
+``PREVIOUS`` (EI with half Thompson samples, Matérn-5/2; variant ``previous`` itself):
 ``ei`` (no Thompson share, no transform: the EI-only strategy kubetune had before the Thompson
 share) plus a change, the previous default plus a change (``ts25``, ``pt``...), ``warp`` (input
 warping on) plus a change, ``raw`` (before the Yeo–Johnson transform from 30 observations was
-adopted) or ``plateau`` (before the local candidates moved to the best distinct results); ``mace``
-and ``m32`` are the two halves of today's default, ``m52`` today's default with Matérn-5/2. Variants
+adopted) or ``plateau`` (before the local candidates moved to the best distinct results);
+``mace-m32`` is today's default with HEBO's Matérn-3/2 (the default for a few hours of 2026-12-04),
+``m32`` the previous default with Matérn-3/2. Variants
 measured before the transform's adoption (``ts25``, ``ts100``, ``ts50-rand20``, ``warp``...) were
 measured on ``raw``'s base; ``ei`` keeps the transform off, as it was measured. Measured variants
 stay reproducible in distribution, not draw for draw: the candidate projection has since been
@@ -237,7 +238,7 @@ def _plateau_incumbents() -> Patch:
                       lambda original: lambda losses, count: np.argsort(losses)[:count])
 
 
-# The default before MACE and Matérn-3/2 were adopted: EI, half the proposals Thompson samples, Matérn-5/2.
+# The default before MACE was adopted: EI, half the proposals Thompson samples, Matérn-5/2.
 PREVIOUS = dict(acquisition="ei", thompson_share=0.5, nu=2.5)
 
 
@@ -248,7 +249,7 @@ def _previous(**changes: Any) -> Patch:
 
 EI = _previous(thompson_share=0.0, power_transform_from=None)
 VARIANTS: dict[str, list[Patch]] = {
-    "previous": [_previous()], "m52": [_options(nu=2.5)],
+    "previous": [_previous()], "mace-m32": [_options(nu=1.5)],
     "ei": [EI],
     "ts25": [_previous(thompson_share=0.25)], "ts75": [_previous(thompson_share=0.75)],
     "ts100": [_previous(thompson_share=1.0)],
@@ -268,7 +269,7 @@ VARIANTS: dict[str, list[Patch]] = {
     "init-d1": [_previous(), _initial_design_size(lambda d: max(3, d + 1))],
     "init-3d": [_previous(), _initial_design_size(lambda d: max(6, min(3 * d, 15)))],
     "catswap": [_previous(), _category_swaps(0.25)],
-    "mace": [_options(nu=2.5)], "m32": [_previous(nu=1.5)],
+    "m32": [_previous(nu=1.5)],
     "warp-ts25": [_previous(warp_inputs=True, thompson_share=0.25)],
     "warp-ei": [_previous(warp_inputs=True, thompson_share=0.0)],
 }

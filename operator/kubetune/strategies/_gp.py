@@ -68,7 +68,7 @@ MATERN_SMOOTHNESS = (1.5, 2.5)  # the two Matérn kernels whose cached form ``Su
 class _ExactGP(gpytorch.models.ExactGP):
     """Constant mean, Matérn-``nu`` with ARD lengthscales on warped inputs, learned observation noise."""
 
-    def __init__(self, x: torch.Tensor, y: torch.Tensor, warped: Sequence[int] = (), nu: float = 1.5) -> None:
+    def __init__(self, x: torch.Tensor, y: torch.Tensor, warped: Sequence[int] = (), nu: float = 2.5) -> None:
         dim = x.shape[-1]
         likelihood = gpytorch.likelihoods.GaussianLikelihood(
             noise_prior=gpytorch.priors.LogNormalPrior(-4.0, 1.0),
@@ -209,7 +209,7 @@ class Surrogate:
 
     @classmethod
     def fit(cls, x: np.ndarray, losses: np.ndarray, max_iter: int = 75, warped: Sequence[int] = (),
-            power_transform: bool = False, nu: float = 1.5) -> Surrogate:
+            power_transform: bool = False, nu: float = 2.5) -> Surrogate:
         """The GP with a Matérn-``nu`` kernel fitted to the standardised ``losses`` (Yeo–Johnson-
         transformed first with ``power_transform``) at ``x``; ``warped`` coordinates get an ``InputWarp``."""
         if nu not in MATERN_SMOOTHNESS:
