@@ -24,11 +24,6 @@ def test_surrogate_kernel_matches_gpytorch(nu: float) -> None:
     assert torch.allclose(surrogate.kernel(a, b), expected, rtol=1e-6, atol=1e-9)
 
 
-def test_only_the_cached_matern_kernels_are_accepted() -> None:
-    with pytest.raises(ValueError, match="nu must be one of"):
-        Surrogate.fit(np.random.default_rng(0).random((6, 2)), np.arange(6.0), nu=0.5)
-
-
 def test_posterior_draws_follow_the_data_near_it_and_spread_far_from_it() -> None:
     x = np.linspace(0.0, 0.5, 8)[:, None]
     surrogate = Surrogate.fit(x, np.sin(6 * x[:, 0]))

@@ -166,6 +166,14 @@ def test_bayesian_acquisition_is_validated() -> None:
         BayesianStrategy(acquisition="ucb")
 
 
+def test_bayesian_kernel_smoothness_is_validated_at_construction() -> None:
+    """Only the Matérn kernels the surrogate has in closed form; rejected before any GP is fitted."""
+    from kubetune.strategies import BayesianStrategy
+
+    with pytest.raises(ValueError, match="nu must be one of .* got 0.5"):
+        BayesianStrategy(nu=0.5)
+
+
 def test_mace_proposes_a_point_of_the_pareto_front(monkeypatch: pytest.MonkeyPatch) -> None:
     """The proposal is a front point of the three acquisitions: scored so that one candidate alone
     is on the front (the one nearest a target), the strategy must propose exactly that candidate."""

@@ -62,9 +62,6 @@ class InputWarp(torch.nn.Module):
         return x.index_copy(-1, self.coordinates, 1 - (1 - u**a) ** b)
 
 
-MATERN_SMOOTHNESS = (1.5, 2.5)  # the two Matérn kernels whose cached form ``Surrogate.kernel`` knows
-
-
 class _ExactGP(gpytorch.models.ExactGP):
     """Constant mean, Matérn-``nu`` with ARD lengthscales on warped inputs, learned observation noise."""
 
@@ -211,9 +208,8 @@ class Surrogate:
     def fit(cls, x: np.ndarray, losses: np.ndarray, max_iter: int = 75, warped: Sequence[int] = (),
             power_transform: bool = False, nu: float = 2.5) -> Surrogate:
         """The GP with a Matérn-``nu`` kernel fitted to the standardised ``losses`` (Yeo–Johnson-
-        transformed first with ``power_transform``) at ``x``; ``warped`` coordinates get an ``InputWarp``."""
-        if nu not in MATERN_SMOOTHNESS:
-            raise ValueError(f"nu must be one of {MATERN_SMOOTHNESS}, got {nu}")
+        transformed first with ``power_transform``) at ``x``; ``warped`` coordinates get an ``InputWarp``.
+        ``nu`` is one of ``bayesian.MATERN_SMOOTHNESS``, checked where users set it."""
         y = standardised(losses, yeo_johnson if power_transform else None)
         tx, ty = torch.as_tensor(x, dtype=DTYPE), torch.as_tensor(y, dtype=DTYPE)
         model = _ExactGP(tx, ty, warped, nu)
@@ -267,8 +263,10 @@ class Surrogate:
     def log_ei(self, x: torch.Tensor) -> torch.Tensor:
         """Log expected improvement below ``best`` at points ``x`` of shape ``(m, d)``."""
         mean, variance = self.predict(x)
-        sigma = variance.sqrt()
-        return sigma.log() + log_h((self.best - mean) / sigma)
+        return self._log_ei(mean, variance.sqrt())
+
+    def _log_ei(self, mean: torch.Tensor, sd: torch.Tensor) -> torch.Tensor:
+        return sd.log() + log_h((self.best - mean) / sd)
 
     def mace_objectives(self, x: np.ndarray, kappa: float) -> np.ndarray:
         """HEBO's three acquisitions at ``x`` as columns to maximise: −LCB with exploration weight
@@ -277,7 +275,7 @@ class Surrogate:
             points = torch.as_tensor(x, dtype=DTYPE)
             mean, variance = self.predict(points)
             sd = variance.sqrt()
-            return torch.stack([-(mean - kappa * sd), self.log_ei(points),
+            return torch.stack([-(mean - kappa * sd), self._log_ei(mean, sd),
                                 torch.special.log_ndtr((self.best - mean) / sd)], dim=1).numpy()
 
     def sample_posterior(self, x: np.ndarray, rng: np.random.Generator) -> np.ndarray:

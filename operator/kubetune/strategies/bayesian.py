@@ -43,6 +43,7 @@ from kubetune.space import Hyperparameters, SearchSpace
 from kubetune.strategies.base import Deduplicator, History, Strategy
 
 ACQUISITIONS = ("mace", "ei")
+MATERN_SMOOTHNESS = (1.5, 2.5)  # the two Matérn kernels whose closed form ``Surrogate.kernel`` knows
 
 
 def preload() -> None:
@@ -77,6 +78,8 @@ class BayesianStrategy(Strategy):
                  warp_inputs: bool = False, power_transform_from: int | None = 30) -> None:
         if acquisition not in ACQUISITIONS:
             raise ValueError(f"acquisition must be one of {ACQUISITIONS}, got {acquisition!r}")
+        if nu not in MATERN_SMOOTHNESS:
+            raise ValueError(f"nu must be one of {MATERN_SMOOTHNESS}, got {nu}")
         if not 0.0 <= thompson_share <= 1.0:
             raise ValueError(f"thompson_share must be between 0 and 1, got {thompson_share}")
         if power_transform_from is not None and power_transform_from < 0:
