@@ -316,15 +316,18 @@ def _timing_plot(rows: list[dict], path: Path) -> None:
 
 
 def _machines(timing_rows: list[dict]) -> str:
-    """Which CPU measured which methods' rows: times are only comparable on one machine."""
+    """Which CPU and how many torch threads measured which methods' rows: times are only
+    comparable under one pair (passes may run with different ``--threads``)."""
     methods_on: dict[str, list[str]] = {}
     for r in timing_rows:
-        on = methods_on.setdefault(r.get("machine", "a machine not recorded"), [])
+        threads = (f"torch on {r['threads']} thread{'s' * (r['threads'] != 1)}" if "threads" in r
+                   else "torch threads not recorded")
+        on = methods_on.setdefault(f"{r.get('machine', 'a machine not recorded')}, {threads}", [])
         if r["method"] not in on:
             on.append(r["method"])
     if len(methods_on) == 1:
         return f"Every row measured on {next(iter(methods_on))}."
-    return "Rows from different machines, not comparable across them: " + "; ".join(
+    return "Rows from different machines or thread counts, not comparable across them: " + "; ".join(
         f"{where}: {', '.join(ms)}" for where, ms in methods_on.items()) + "."
 
 
@@ -434,8 +437,7 @@ def write(records: list[dict], baseline_path: Path, timing_rows: list[dict], met
         lines += [f"| {k} | {v['mean']:.3f} | {v['p95']:.3f} |" for k, v in a["ask_in_runs"].items()]
         lines.append("")
     if timing_rows:
-        lines += ["## Suggestion cost: seconds per ask (one ask of q points, torch on "
-                  f"{meta.get('threads', 2)} threads)", "",
+        lines += ["## Suggestion cost: seconds per ask (one ask of q points)", "",
                   "Median of the repeated asks, (fastest–slowest) beside it; a cell without a range was measured once. "
                   + _machines(timing_rows),
                   "", "| method | d | q | n=10 | n=128 | n=500 |", "|---|---|---|---|---|---|"]

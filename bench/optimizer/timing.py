@@ -80,7 +80,8 @@ def run(methods_: list[str], dims=(3, 10), observations=(10, 128, 500), qs=(1, 8
             for q in qs:
                 slow = False  # within one (d, q) series: skip the larger histories once a cell is too slow
                 for n in observations:
-                    row = {"method": method, "dim": dim, "q": q, "observations": n, "machine": where}
+                    row = {"method": method, "dim": dim, "q": q, "observations": n, "machine": where,
+                           "threads": threads}
                     if slow:
                         row["skipped"] = f"a smaller cell took > {limit_s:.0f} s"
                     else:

@@ -238,6 +238,12 @@ def _plateau_incumbents() -> Patch:
                       lambda original: lambda losses, count: np.argsort(losses)[:count])
 
 
+def _lcb_weight_scaled(factor: float) -> Patch:
+    """MACE's LCB weight times ``factor``: below 1 the front leans to exploitation."""
+    return _replacing("kubetune.strategies.bayesian:", "_lcb_weight",
+                      lambda original: lambda observations, parameters: factor * original(observations, parameters))
+
+
 # The default before MACE was adopted: EI, half the proposals Thompson samples, Matérn-5/2.
 PREVIOUS = dict(acquisition="ei", thompson_share=0.5, nu=2.5)
 
@@ -272,6 +278,9 @@ VARIANTS: dict[str, list[Patch]] = {
     "m32": [_previous(nu=1.5)],
     "warp-ts25": [_previous(warp_inputs=True, thompson_share=0.25)],
     "warp-ei": [_previous(warp_inputs=True, thompson_share=0.0)],
+    # on today's default (MACE, Matérn-5/2)
+    "mace-ts25": [_options(thompson_share=0.25)], "mace-warp": [_options(warp_inputs=True)],
+    "mace-init-d1": [_initial_design_size(lambda d: max(3, d + 1))], "mace-k05": [_lcb_weight_scaled(0.5)],
 }
 
 

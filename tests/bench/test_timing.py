@@ -31,14 +31,18 @@ def test_a_cell_over_the_limit_is_not_repeated_and_skips_the_larger_histories(mo
     assert report._timing_cell(rows[1]) == "skipped"
 
 
-def test_every_row_names_its_machine_and_the_table_says_when_rows_mix_machines(
+def test_every_row_names_its_machine_and_threads_and_the_table_says_when_rows_mix_them(
         monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(timing, "ask_seconds", lambda *args: 0.1)
     monkeypatch.setattr(timing, "machine", lambda: "CPU A, 2 cores")
-    rows = timing.run(["kubetune-Random", "optuna-TPE"], dims=(3,), observations=(10,), qs=(1,), log=lambda row: None)
-    assert {row["machine"] for row in rows} == {"CPU A, 2 cores"}
-    assert report._machines(rows) == "Every row measured on CPU A, 2 cores."
-    older = [dict(rows[1], machine="CPU B, 2 cores"), {k: v for k, v in rows[0].items() if k != "machine"}]
+    rows = timing.run(["kubetune-Random", "optuna-TPE"], dims=(3,), observations=(10,), qs=(1,), threads=2,
+                      log=lambda row: None)
+    assert {(row["machine"], row["threads"]) for row in rows} == {("CPU A, 2 cores", 2)}
+    assert report._machines(rows) == "Every row measured on CPU A, 2 cores, torch on 2 threads."
+    older = [dict(rows[1], machine="CPU B, 2 cores"), {k: v for k, v in rows[0].items() if k != "machine"},
+             dict(rows[0], threads=1), {k: v for k, v in rows[1].items() if k != "threads"}]
     assert report._machines([rows[0], *older]) == (
-        "Rows from different machines, not comparable across them: CPU A, 2 cores: kubetune-Random; "
-        "CPU B, 2 cores: optuna-TPE; a machine not recorded: kubetune-Random.")
+        "Rows from different machines or thread counts, not comparable across them: "
+        "CPU A, 2 cores, torch on 2 threads: kubetune-Random; CPU B, 2 cores, torch on 2 threads: optuna-TPE; "
+        "a machine not recorded, torch on 2 threads: kubetune-Random; CPU A, 2 cores, torch on 1 thread: "
+        "kubetune-Random; CPU A, 2 cores, torch threads not recorded: optuna-TPE.")
