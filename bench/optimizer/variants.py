@@ -9,7 +9,7 @@ share) plus a change, the previous default plus a change (``ts25``, ``pt``...), 
 warping on) plus a change, ``raw`` (before the Yeo–Johnson transform from 30 observations was
 adopted) or ``plateau`` (before the local candidates moved to the best distinct results);
 ``mace-m32`` is today's default with HEBO's Matérn-3/2 (the default for a few hours of 2026-12-04),
-``m32`` the previous default with Matérn-3/2. Variants
+``m32`` the previous default with Matérn-3/2; ``mace-*`` variants change today's default. Variants
 measured before the transform's adoption (``ts25``, ``ts100``, ``ts50-rand20``, ``warp``...) were
 measured on ``raw``'s base; ``ei`` keeps the transform off, as it was measured. Measured variants
 stay reproducible in distribution, not draw for draw: the candidate projection has since been
@@ -166,6 +166,45 @@ def _lengthscale_cap(cap: float) -> Patch:
     return _replacing("kubetune.strategies._gp:_ExactGP", "__init__", make)
 
 
+def _loose_fit(steps: int = 100, lr: float = 0.01) -> Patch:
+    """HEBO's GP fit instead of L-BFGS-B to the MAP: lengthscales start at each coordinate's median
+    pairwise distance, then ``steps`` of pSGLD (RMSprop with Langevin noise after a tenth of them,
+    scaled by 1 / observations) at ``lr``: the hyperparameters stay near that start, a rough
+    model that the MAP fit would smooth out."""
+
+    def make(original):
+        def fit(model, max_iter):
+            import gpytorch
+            import torch
+
+            from kubetune.strategies._gp import DTYPE
+            x = model.train_inputs[0]
+            with torch.no_grad():
+                model.covar_module.base_kernel.lengthscale = torch.stack(
+                    [torch.pdist(x[:, [i]]).median().clamp(min=0.01) for i in range(x.shape[1])])[None, :]
+            params = [p for p in model.parameters() if p.requires_grad]
+            optimiser = torch.optim.RMSprop(params, lr=lr)
+            noise = torch.Generator().manual_seed(len(x))  # reproducible runs
+            mll = gpytorch.mlls.ExactMarginalLogLikelihood(model.likelihood, model)
+            model.train()
+            for step in range(steps):
+                optimiser.zero_grad()
+                try:
+                    (-mll(model(*model.train_inputs), model.train_targets)).backward()
+                except (RuntimeError, ValueError):
+                    break
+                optimiser.step()
+                if step >= steps // 10:
+                    with torch.no_grad():
+                        for p in params:
+                            scale = (2 * lr / (optimiser.state[p]["square_avg"].sqrt() + 1e-8)).sqrt() / len(x)
+                            p.add_(scale * torch.randn(p.shape, generator=noise, dtype=DTYPE))
+            model.eval()
+        return fit
+
+    return _replacing("kubetune.strategies._gp:", "_fit", make)
+
+
 def _random_interleave(probability: float) -> Patch:
     """Each model-based proposal replaced by a uniformly random one with ``probability`` (SMAC's
     interleaved random configurations): a guard against a confidently wrong GP."""
@@ -281,6 +320,7 @@ VARIANTS: dict[str, list[Patch]] = {
     # on today's default (MACE, Matérn-5/2)
     "mace-ts25": [_options(thompson_share=0.25)], "mace-warp": [_options(warp_inputs=True)],
     "mace-init-d1": [_initial_design_size(lambda d: max(3, d + 1))], "mace-k05": [_lcb_weight_scaled(0.5)],
+    "mace-loose": [_loose_fit()],
 }
 
 
