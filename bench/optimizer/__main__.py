@@ -35,9 +35,9 @@ BASELINE = ROOT / "bench" / "baseline" / "optimizer-baseline.json"
 RUNS = RESULTS / "optimizer.runs.jsonl"
 
 # (label, rounds, q, methods or None for all) for the real-model problems
-# The reference comparison's 30 trials at q 2 also run the two Optuna peers (cheap at 30
-# observations): whether a miss is kubetune's or the problem's, 30 trials against 120.
-REFERENCE_PEERS = ["optuna-TPE", "optuna-GP"]
+# The reference comparison's 30 trials at q 2 also run the peers that are cheap at 30
+# observations (Optuna's two, skopt's GP, BoTorch): whether a miss is kubetune's or the problem's.
+REFERENCE_PEERS = ["optuna-TPE", "optuna-GP", "skopt-GP", "botorch-qLogNEI"]
 MODEL_SETTINGS = [("16x8", 16, 8, None), ("16x2", 16, 2, None),
                   (REF_B, 15, 2, ["kubetune-Bayesian", *REFERENCE_PEERS]), (REF_R, 15, 8, ["kubetune-Random"])]
 QUICK_FUNCTIONS = ["branin"]
