@@ -235,10 +235,10 @@ def main() -> None:
     meta = carried_meta(previous, new_runs=bool(todo))
     measures_timing = args.timing_only or not (args.no_timing or args.report_only)
     if measures_timing:
-        meta.update({"threads": args.threads, "timing_command": command})
+        meta["timing_command"] = command  # each timing row records its own torch threads
     if todo:
         meta.update({"quick": args.quick, "seeds": seeds, "reference_seeds": reference_seeds,
-                     "jobs": args.jobs, "threads": args.threads, "command": command,
+                     "jobs": args.jobs, "command": command,
                      "runs_reused": len(planned) - len(todo), "runs_done": len(todo)})
         with ProcessPoolExecutor(args.jobs) as pool:
             futures = {pool.submit(_job, j): j for j in todo}
