@@ -27,7 +27,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Callable
 
-from bench.optimizer.report import REF_B, REF_R
+from bench.optimizer.report import REF_B, REF_B60, REF_R
 
 ROOT = Path(__file__).resolve().parents[2]
 RESULTS = ROOT / "bench" / "results"
@@ -39,7 +39,9 @@ RUNS = RESULTS / "optimizer.runs.jsonl"
 # observations (Optuna's two, skopt's GP, BoTorch): whether a miss is kubetune's or the problem's.
 REFERENCE_PEERS = ["optuna-TPE", "optuna-GP", "skopt-GP", "botorch-qLogNEI"]
 MODEL_SETTINGS = [("16x8", 16, 8, None), ("16x2", 16, 2, None),
-                  (REF_B, 15, 2, ["kubetune-Bayesian", *REFERENCE_PEERS]), (REF_R, 15, 8, ["kubetune-Random"])]
+                  (REF_B, 15, 2, ["kubetune-Bayesian", *REFERENCE_PEERS]), (REF_R, 15, 8, ["kubetune-Random"]),
+                  (REF_B60, 30, 2, ["kubetune-Bayesian"])]
+REFERENCE_SETTINGS = (REF_B, REF_R, REF_B60)
 QUICK_FUNCTIONS = ["branin"]
 # The reference comparison runs more seeds than the rest: its problems are near-saturated (Random
 # with 120 trials is within one accuracy level of the best ever found), so at 5 seeds one seed
@@ -150,7 +152,7 @@ def plan(quick: bool, seeds: int, methods: list[str], only: list[str] | None,
         if only and name not in only:
             continue
         for label, rounds, q, ms in MODEL_SETTINGS:
-            for seed in range((reference_seeds or seeds) if label in (REF_B, REF_R) else seeds):
+            for seed in range((reference_seeds or seeds) if label in REFERENCE_SETTINGS else seeds):
                 for m in (ms or methods):
                     if m in methods:
                         jobs.append((name, label, rounds, q, m, seed))

@@ -18,6 +18,8 @@ from bench.optimizer.tasks import function_tasks
 FUNCTIONS = {t.name: t for t in function_tasks()}
 MAIN_SETTINGS = ["16x8", "16x2"]
 REF_B, REF_R = "ref-Bayesian-30xq2", "ref-Random-120xq8"
+# kubetune with twice the reference's trials (60 at q 2): how far the 30-trial bar is from holding
+REF_B60 = "ref-Bayesian-60xq2"
 KUBETUNE = "kubetune-Bayesian"
 
 
@@ -139,13 +141,16 @@ def analyse(records: list[dict], baseline: dict) -> dict[str, Any]:
         thirty = {m: every_seed[(task, REF_B, m)] for m in METHODS if (task, REF_B, m) in every_seed}
         if not (b and random_runs and KUBETUNE in thirty):
             continue
-        kubetune = _thirty_against_random(thirty.pop(KUBETUNE), random_runs, b)
+        kubetune = _against_random(thirty.pop(KUBETUNE), random_runs, b)
         if kubetune:
-            peers = {m: _thirty_against_random(runs, random_runs, b) for m, runs in thirty.items()}
-            rows.append({"task": task, **kubetune, "peers": {m: p for m, p in peers.items() if p}})
+            peers = {m: _against_random(runs, random_runs, b) for m, runs in thirty.items()}
+            sixty = _against_random(every_seed.get((task, REF_B60, KUBETUNE), []), random_runs, b)
+            rows.append({"task": task, **kubetune, "peers": {m: p for m, p in peers.items() if p}, "sixty": sixty})
+    sixty_rows = [r["sixty"] for r in rows if r["sixty"]]
     out["reference"] = {"rows": rows, **_reference_summary(rows),
                         "peers": {m: _reference_summary([r["peers"][m] for r in rows if m in r["peers"]])
-                                  for m in METHODS if any(m in r["peers"] for r in rows)}}
+                                  for m in METHODS if any(m in r["peers"] for r in rows)},
+                        "sixty": _reference_summary(sixty_rows) if sixty_rows else None}
     for task, fn in FUNCTIONS.items():
         for setting in sorted({s for t, s, _ in groups if t == task}):
             stats = {}
@@ -183,32 +188,34 @@ def _lead_interval(method: str, pairs: list[tuple | None]) -> tuple[float, float
     return scoring.paired_score_difference_interval([p for p in pairs if p is not None])
 
 
-def _thirty_against_random(thirty: list[dict], random: list[dict], baseline: dict) -> dict[str, Any] | None:
-    """One method's 30 trials at q 2 against Random's 120 at q 8 on the seeds both ran, paired by
-    seed (``None`` without a common seed)."""
-    thirty_best = {r["seed"]: min(r["losses"]) for r in thirty}
+def _against_random(runs: list[dict], random: list[dict], baseline: dict) -> dict[str, Any] | None:
+    """One method's runs (30 trials at q 2, or kubetune's 60) against Random's 120 at q 8 on the
+    seeds both ran, paired by seed (``None`` without a common seed)."""
+    own_best = {r["seed"]: min(r["losses"]) for r in runs}
     random_best = {r["seed"]: min(r["losses"]) for r in random}
-    seeds = sorted(thirty_best.keys() & random_best.keys())
+    seeds = sorted(own_best.keys() & random_best.keys())
     if not seeds:
         return None
-    thirty_bests = [thirty_best[s] for s in seeds]
+    own_bests = [own_best[s] for s in seeds]
     random_bests = [random_best[s] for s in seeds]
-    s30, s120 = (100 * (1 - scoring.problem_normalised(bests, baseline["clip"], baseline["opt"]))
-                 for bests in (thirty_bests, random_bests))
+    own, random_score = (100 * (1 - scoring.problem_normalised(bests, baseline["clip"], baseline["opt"]))
+                         for bests in (own_bests, random_bests))
     # one accuracy level on one seed moves a plateau problem's score by a point: the count shows
     # whether a miss is one seed or all of them
-    return {"bayesian_30_q2": s30, "random_120_q8": s120, "holds": s30 >= s120, "seeds": len(seeds),
-            "seeds_not_worse": sum(x <= y for x, y in zip(thirty_bests, random_bests)),
+    return {"score": own, "random_120_q8": random_score, "holds": own >= random_score, "seeds": len(seeds),
+            "seeds_not_worse": sum(x <= y for x, y in zip(own_bests, random_bests)),
             "difference_interval_90": scoring.score_difference_interval(
-                thirty_bests, random_bests, baseline["clip"], baseline["opt"])}
+                own_bests, random_bests, baseline["clip"], baseline["opt"])}
 
 
 def _reference_summary(rows: list[dict[str, Any]]) -> dict[str, Any]:
     return {"fraction": (sum(r["holds"] for r in rows) / len(rows)) if rows else None,
-            "mean_30_q2": float(np.mean([r["bayesian_30_q2"] for r in rows])) if rows else None,
+            "mean_score": float(np.mean([r["score"] for r in rows])) if rows else None,
             "mean_random_120_q8": float(np.mean([r["random_120_q8"] for r in rows])) if rows else None,
-            # a miss beyond seed noise: the whole interval of 30/q2 − Random below 0
-            "misses_beyond_noise": sum(r["difference_interval_90"][1] < 0 for r in rows)}
+            # a miss beyond seed noise: the whole interval of the method's score − Random's below 0;
+            # a lead beyond it: the whole interval above 0
+            "misses_beyond_noise": sum(r["difference_interval_90"][1] < 0 for r in rows),
+            "leads_beyond_noise": sum(r["difference_interval_90"][0] > 0 for r in rows)}
 
 
 def _interval(row: dict[str, Any]) -> str:
@@ -221,7 +228,7 @@ def _holds(row: dict[str, Any]) -> str:
 
 
 def _peer_cell(row: dict[str, Any] | None) -> str:
-    return "—" if row is None else f"{row['bayesian_30_q2']:.1f} {_holds(row)} ({_interval(row)})"
+    return "—" if row is None else f"{row['score']:.1f} {_holds(row)} ({_interval(row)})"
 
 
 def _curves(records: list[dict], baseline: dict, path: Path) -> None:
@@ -398,19 +405,27 @@ def write(records: list[dict], baseline_path: Path, timing_rows: list[dict], met
     ref = a["reference"]
     if ref["rows"]:
         peers = list(ref["peers"])
+        sixty = ref["sixty"]
+        extra = [f"{m} 30/q2" for m in peers] + ([f"{KUBETUNE} 60/q2"] if sixty else [])
         lines += ["## Reference comparison: kubetune Bayesian 30 trials q2 vs Random 120 trials q8", "",
                   "| problem | Bayesian 30/q2 | Random 120/q8 | holds | Bayesian − Random, 90 % interval "
-                  "| seeds where Bayesian's best ≤ Random's | " + " | ".join(f"{m} 30/q2" for m in peers) + " |",
-                  "|---|---|---|---|---|---|" + "---|" * len(peers)]
-        lines += [f"| {r['task']} | {r['bayesian_30_q2']:.1f} | {r['random_120_q8']:.1f} | {_holds(r)} "
+                  "| seeds where Bayesian's best ≤ Random's | " + " | ".join(extra) + " |",
+                  "|---|---|---|---|---|---|" + "---|" * len(extra)]
+        lines += [f"| {r['task']} | {r['score']:.1f} | {r['random_120_q8']:.1f} | {_holds(r)} "
                   f"| {_interval(r)} | {r['seeds_not_worse']} of {r['seeds']} | "
-                  + " | ".join(_peer_cell(r["peers"].get(m)) for m in peers) + " |" for r in ref["rows"]]
-        lines += [f"| mean | {ref['mean_30_q2']:.1f} | {ref['mean_random_120_q8']:.1f} | | | | "
-                  + " | ".join(f"{ref['peers'][m]['mean_30_q2']:.1f} (Random on its seeds "
-                               f"{ref['peers'][m]['mean_random_120_q8']:.1f})" for m in peers) + " |"]
+                  + " | ".join([_peer_cell(r["peers"].get(m)) for m in peers] + ([_peer_cell(r["sixty"])] if sixty else []))
+                  + " |" for r in ref["rows"]]
+        means = [ref["peers"][m] for m in peers] + ([sixty] if sixty else [])
+        lines += [f"| mean | {ref['mean_score']:.1f} | {ref['mean_random_120_q8']:.1f} | | | | "
+                  + " | ".join(f"{p['mean_score']:.1f} (Random on its seeds {p['mean_random_120_q8']:.1f})"
+                               for p in means) + " |"]
         lines += ["", f"Bayesian@30/q2 ≥ Random@120/q8 on **{ref['fraction'] * 100:.0f}%** of problems; "
                   f"short of it beyond seed noise (the whole interval below 0) on {ref['misses_beyond_noise']} of {len(ref['rows'])}. "
                   "Interval: bootstrap over each side's seeds, resampled independently."]
+        if sixty:
+            lines += ["", f"{KUBETUNE} with twice the trials, 60 at q 2, against the same Random runs: holds on "
+                      f"{sixty['fraction'] * 100:.0f}%, ahead beyond seed noise on {sixty['leads_beyond_noise']} of "
+                      f"{sum(r['sixty'] is not None for r in ref['rows'])}, short beyond seed noise on {sixty['misses_beyond_noise']}."]
         for m, p in ref["peers"].items():
             lines += ["", f"{m} with 30 trials at q 2, against the same Random runs on its seeds: holds on "
                       f"{p['fraction'] * 100:.0f}%, short beyond seed noise on {p['misses_beyond_noise']} "

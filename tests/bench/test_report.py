@@ -46,7 +46,7 @@ def test_reference_comparison_counts_the_seeds_where_bayesian_is_not_worse() -> 
     records += [_reference_run("kubetune-Random", report.REF_R, "p1", s, b) for s, b in ((0, 0.2), (1, 0.4), (2, 0.3))]
     (row,) = report.analyse(records, BASELINE)["reference"]["rows"]
     assert (row["seeds_not_worse"], row["seeds"]) == (2, 3)
-    assert row["bayesian_30_q2"] == pytest.approx(100 * (1 - 0.8 / 3)) and row["random_120_q8"] == pytest.approx(70.0)
+    assert row["score"] == pytest.approx(100 * (1 - 0.8 / 3)) and row["random_120_q8"] == pytest.approx(70.0)
     assert row["holds"]
     low, high = row["difference_interval_90"]  # three seeds, one Bayesian win and one loss: within noise
     assert low < 0 < high
@@ -76,5 +76,21 @@ def test_reference_comparison_scores_peers_against_random_on_their_own_seeds() -
     assert peer["seeds"] == 2 and peer["random_120_q8"] == pytest.approx(85.0) and not peer["holds"]  # 80 vs 85
     assert peer["seeds_not_worse"] == 1
     assert reference["peers"]["optuna-GP"]["fraction"] == 0.0
-    assert reference["mean_30_q2"] == pytest.approx(80.0)
+    assert reference["mean_score"] == pytest.approx(80.0)
     assert reference["peers"]["optuna-GP"]["mean_random_120_q8"] == pytest.approx(85.0)
+
+
+def test_kubetune_with_twice_the_trials_is_its_own_column_against_the_same_random_runs() -> None:
+    """The 60-trial runs are scored against Random 120 / q 8 on their seeds, apart from the 30-trial
+    row (which decides the bar) and from the peers; without them the column is absent."""
+    records = [_reference_run("kubetune-Bayesian", report.REF_B, "p1", s, 0.4) for s in range(3)]
+    records += [_reference_run("kubetune-Random", report.REF_R, "p1", s, 0.3) for s in range(3)]
+    assert report.analyse(records, BASELINE)["reference"]["sixty"] is None
+    records += [_reference_run("kubetune-Bayesian", report.REF_B60, "p1", s, 0.2) for s in range(2)]
+    reference = report.analyse(records, BASELINE)["reference"]
+    (row,) = reference["rows"]
+    assert not row["holds"] and row["score"] == pytest.approx(60.0)  # 30 trials: 60 vs Random's 70
+    assert row["sixty"]["holds"] and row["sixty"]["seeds"] == 2 and row["sixty"]["score"] == pytest.approx(80.0)
+    assert reference["sixty"]["fraction"] == 1.0 and reference["fraction"] == 0.0
+    assert reference["sixty"]["leads_beyond_noise"] == 1 and reference["leads_beyond_noise"] == 0
+    assert row["peers"] == {}  # the 60-trial runs are not a peer of the 30-trial row
