@@ -18,7 +18,7 @@ from bench.optimizer.tasks import function_tasks
 FUNCTIONS = {t.name: t for t in function_tasks()}
 MAIN_SETTINGS = ["16x8", "16x2"]
 REF_B, REF_R = "ref-Bayesian-30xq2", "ref-Random-120xq8"
-# kubetune with twice the reference's trials (60 at q 2): how far the 30-trial bar is from holding
+# twice the reference's trials (60 at q 2; kubetune and Optuna TPE): how far the 30-trial bar is from holding
 REF_B60 = "ref-Bayesian-60xq2"
 KUBETUNE = "kubetune-Bayesian"
 
@@ -144,13 +144,14 @@ def analyse(records: list[dict], baseline: dict) -> dict[str, Any]:
         kubetune = _against_random(thirty.pop(KUBETUNE), random_runs, b)
         if kubetune:
             peers = {m: _against_random(runs, random_runs, b) for m, runs in thirty.items()}
-            sixty = _against_random(every_seed.get((task, REF_B60, KUBETUNE), []), random_runs, b)
-            rows.append({"task": task, **kubetune, "peers": {m: p for m, p in peers.items() if p}, "sixty": sixty})
-    sixty_rows = [r["sixty"] for r in rows if r["sixty"]]
+            sixty = {m: _against_random(every_seed.get((task, REF_B60, m), []), random_runs, b) for m in METHODS}
+            rows.append({"task": task, **kubetune, "peers": {m: p for m, p in peers.items() if p},
+                         "sixty": {m: p for m, p in sixty.items() if p}})
     out["reference"] = {"rows": rows, **_reference_summary(rows),
                         "peers": {m: _reference_summary([r["peers"][m] for r in rows if m in r["peers"]])
                                   for m in METHODS if any(m in r["peers"] for r in rows)},
-                        "sixty": _reference_summary(sixty_rows) if sixty_rows else None}
+                        "sixty": {m: _reference_summary([r["sixty"][m] for r in rows if m in r["sixty"]])
+                                  for m in METHODS if any(m in r["sixty"] for r in rows)}}
     for task, fn in FUNCTIONS.items():
         for setting in sorted({s for t, s, _ in groups if t == task}):
             stats = {}
@@ -189,7 +190,7 @@ def _lead_interval(method: str, pairs: list[tuple | None]) -> tuple[float, float
 
 
 def _against_random(runs: list[dict], random: list[dict], baseline: dict) -> dict[str, Any] | None:
-    """One method's runs (30 trials at q 2, or kubetune's 60) against Random's 120 at q 8 on the
+    """One method's runs (30 or 60 trials at q 2) against Random's 120 at q 8 on the
     seeds both ran, paired by seed (``None`` without a common seed)."""
     own_best = {r["seed"]: min(r["losses"]) for r in runs}
     random_best = {r["seed"]: min(r["losses"]) for r in random}
@@ -405,27 +406,27 @@ def write(records: list[dict], baseline_path: Path, timing_rows: list[dict], met
     ref = a["reference"]
     if ref["rows"]:
         peers = list(ref["peers"])
-        sixty = ref["sixty"]
-        extra = [f"{m} 30/q2" for m in peers] + ([f"{KUBETUNE} 60/q2"] if sixty else [])
+        sixty = list(ref["sixty"])
+        extra = [f"{m} 30/q2" for m in peers] + [f"{m} 60/q2" for m in sixty]
         lines += ["## Reference comparison: kubetune Bayesian 30 trials q2 vs Random 120 trials q8", "",
                   "| problem | Bayesian 30/q2 | Random 120/q8 | holds | Bayesian − Random, 90 % interval "
                   "| seeds where Bayesian's best ≤ Random's | " + " | ".join(extra) + " |",
                   "|---|---|---|---|---|---|" + "---|" * len(extra)]
         lines += [f"| {r['task']} | {r['score']:.1f} | {r['random_120_q8']:.1f} | {_holds(r)} "
                   f"| {_interval(r)} | {r['seeds_not_worse']} of {r['seeds']} | "
-                  + " | ".join([_peer_cell(r["peers"].get(m)) for m in peers] + ([_peer_cell(r["sixty"])] if sixty else []))
+                  + " | ".join([_peer_cell(r["peers"].get(m)) for m in peers] + [_peer_cell(r["sixty"].get(m)) for m in sixty])
                   + " |" for r in ref["rows"]]
-        means = [ref["peers"][m] for m in peers] + ([sixty] if sixty else [])
+        means = [ref["peers"][m] for m in peers] + [ref["sixty"][m] for m in sixty]
         lines += [f"| mean | {ref['mean_score']:.1f} | {ref['mean_random_120_q8']:.1f} | | | | "
                   + " | ".join(f"{p['mean_score']:.1f} (Random on its seeds {p['mean_random_120_q8']:.1f})"
                                for p in means) + " |"]
         lines += ["", f"Bayesian@30/q2 ≥ Random@120/q8 on **{ref['fraction'] * 100:.0f}%** of problems; "
                   f"short of it beyond seed noise (the whole interval below 0) on {ref['misses_beyond_noise']} of {len(ref['rows'])}. "
                   "Interval: bootstrap over each side's seeds, resampled independently."]
-        if sixty:
-            lines += ["", f"{KUBETUNE} with twice the trials, 60 at q 2, against the same Random runs: holds on "
-                      f"{sixty['fraction'] * 100:.0f}%, ahead beyond seed noise on {sixty['leads_beyond_noise']} of "
-                      f"{sum(r['sixty'] is not None for r in ref['rows'])}, short beyond seed noise on {sixty['misses_beyond_noise']}."]
+        for m, p in ref["sixty"].items():
+            lines += ["", f"{m} with twice the trials, 60 at q 2, against the same Random runs on its seeds: holds on "
+                      f"{p['fraction'] * 100:.0f}%, ahead beyond seed noise on {p['leads_beyond_noise']} of "
+                      f"{sum(m in r['sixty'] for r in ref['rows'])}, short beyond seed noise on {p['misses_beyond_noise']}."]
         for m, p in ref["peers"].items():
             lines += ["", f"{m} with 30 trials at q 2, against the same Random runs on its seeds: holds on "
                       f"{p['fraction'] * 100:.0f}%, short beyond seed noise on {p['misses_beyond_noise']} "

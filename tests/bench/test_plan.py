@@ -35,9 +35,10 @@ def test_the_reference_comparison_runs_its_own_seed_count_and_the_rest_keeps_see
     assert seeds[("DT-diabetes-mse", "ref-Bayesian-30xq2", "optuna-TPE")] == set(range(7))
     assert ("DT-diabetes-mse", "ref-Bayesian-30xq2", "kubetune-Random") not in seeds
     assert ("DT-diabetes-mse", "ref-Random-120xq8", "optuna-TPE") not in seeds
-    # twice the trials (60 at q 2): kubetune Bayesian alone, on the reference's seeds
+    # twice the trials (60 at q 2): kubetune Bayesian and Optuna TPE, on the reference's seeds
     assert seeds[("DT-diabetes-mse", "ref-Bayesian-60xq2", "kubetune-Bayesian")] == set(range(7))
-    assert {m for (_, setting, m) in seeds if setting == "ref-Bayesian-60xq2"} == {"kubetune-Bayesian"}
+    assert seeds[("DT-diabetes-mse", "ref-Bayesian-60xq2", "optuna-TPE")] == set(range(7))
+    assert {m for (_, setting, m) in seeds if setting == "ref-Bayesian-60xq2"} == {"kubetune-Bayesian", "optuna-TPE"}
 
 
 def test_without_a_reference_seed_count_every_setting_runs_the_same_seeds() -> None:

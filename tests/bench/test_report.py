@@ -80,17 +80,22 @@ def test_reference_comparison_scores_peers_against_random_on_their_own_seeds() -
     assert reference["peers"]["optuna-GP"]["mean_random_120_q8"] == pytest.approx(85.0)
 
 
-def test_kubetune_with_twice_the_trials_is_its_own_column_against_the_same_random_runs() -> None:
-    """The 60-trial runs are scored against Random 120 / q 8 on their seeds, apart from the 30-trial
-    row (which decides the bar) and from the peers; without them the column is absent."""
+def test_twice_the_trials_are_their_own_columns_against_the_same_random_runs() -> None:
+    """The 60-trial runs are scored against Random 120 / q 8 on each method's seeds, apart from the
+    30-trial row (which decides the bar) and from the 30-trial peers; without them there is no column."""
     records = [_reference_run("kubetune-Bayesian", report.REF_B, "p1", s, 0.4) for s in range(3)]
     records += [_reference_run("kubetune-Random", report.REF_R, "p1", s, 0.3) for s in range(3)]
-    assert report.analyse(records, BASELINE)["reference"]["sixty"] is None
+    assert report.analyse(records, BASELINE)["reference"]["sixty"] == {}
     records += [_reference_run("kubetune-Bayesian", report.REF_B60, "p1", s, 0.2) for s in range(2)]
+    records += [_reference_run("optuna-TPE", report.REF_B60, "p1", 0, 0.35)]
     reference = report.analyse(records, BASELINE)["reference"]
     (row,) = reference["rows"]
     assert not row["holds"] and row["score"] == pytest.approx(60.0)  # 30 trials: 60 vs Random's 70
-    assert row["sixty"]["holds"] and row["sixty"]["seeds"] == 2 and row["sixty"]["score"] == pytest.approx(80.0)
-    assert reference["sixty"]["fraction"] == 1.0 and reference["fraction"] == 0.0
-    assert reference["sixty"]["leads_beyond_noise"] == 1 and reference["leads_beyond_noise"] == 0
-    assert row["peers"] == {}  # the 60-trial runs are not a peer of the 30-trial row
+    ours, tpe = row["sixty"]["kubetune-Bayesian"], row["sixty"]["optuna-TPE"]
+    assert ours["holds"] and ours["seeds"] == 2 and ours["score"] == pytest.approx(80.0)
+    assert not tpe["holds"] and tpe["seeds"] == 1 and tpe["score"] == pytest.approx(65.0)  # vs Random's 70
+    sixty = reference["sixty"]
+    assert sixty["kubetune-Bayesian"]["fraction"] == 1.0 and sixty["optuna-TPE"]["fraction"] == 0.0
+    assert reference["fraction"] == 0.0
+    assert sixty["kubetune-Bayesian"]["leads_beyond_noise"] == 1 and reference["leads_beyond_noise"] == 0
+    assert row["peers"] == {}  # the 60-trial runs are not peers of the 30-trial row
