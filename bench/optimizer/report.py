@@ -138,20 +138,14 @@ def analyse(records: list[dict], baseline: dict) -> dict[str, Any]:
     rows = []
     for task in model_tasks:
         b, random_runs = problems.get(task), every_seed.get((task, REF_R, "kubetune-Random"))
-        thirty = {m: every_seed[(task, REF_B, m)] for m in METHODS if (task, REF_B, m) in every_seed}
-        if not (b and random_runs and KUBETUNE in thirty):
+        if not (b and random_runs):
             continue
-        kubetune = _against_random(thirty.pop(KUBETUNE), random_runs, b)
-        if kubetune:
-            peers = {m: _against_random(runs, random_runs, b) for m, runs in thirty.items()}
-            sixty = {m: _against_random(every_seed.get((task, REF_B60, m), []), random_runs, b) for m in METHODS}
-            rows.append({"task": task, **kubetune, "peers": {m: p for m, p in peers.items() if p},
-                         "sixty": {m: p for m, p in sixty.items() if p}})
+        thirty = _methods_against_random(every_seed, task, REF_B, random_runs, b)
+        if KUBETUNE in thirty:
+            rows.append({"task": task, **thirty.pop(KUBETUNE), "peers": thirty,
+                         "sixty": _methods_against_random(every_seed, task, REF_B60, random_runs, b)})
     out["reference"] = {"rows": rows, **_reference_summary(rows),
-                        "peers": {m: _reference_summary([r["peers"][m] for r in rows if m in r["peers"]])
-                                  for m in METHODS if any(m in r["peers"] for r in rows)},
-                        "sixty": {m: _reference_summary([r["sixty"][m] for r in rows if m in r["sixty"]])
-                                  for m in METHODS if any(m in r["sixty"] for r in rows)}}
+                        **{key: _summaries_by_method(rows, key) for key in ("peers", "sixty")}}
     for task, fn in FUNCTIONS.items():
         for setting in sorted({s for t, s, _ in groups if t == task}):
             stats = {}
@@ -207,6 +201,19 @@ def _against_random(runs: list[dict], random: list[dict], baseline: dict) -> dic
             "seeds_not_worse": sum(x <= y for x, y in zip(own_bests, random_bests)),
             "difference_interval_90": scoring.score_difference_interval(
                 own_bests, random_bests, baseline["clip"], baseline["opt"])}
+
+
+def _methods_against_random(every_seed: dict[tuple[str, str, str], list[dict]], task: str, setting: str,
+                            random: list[dict], baseline: dict) -> dict[str, dict[str, Any]]:
+    """``_against_random`` for every method with runs of ``task`` in ``setting`` on a seed Random has."""
+    compared = {m: _against_random(every_seed.get((task, setting, m), []), random, baseline) for m in METHODS}
+    return {m: row for m, row in compared.items() if row}
+
+
+def _summaries_by_method(rows: list[dict[str, Any]], key: str) -> dict[str, dict[str, Any]]:
+    """``_reference_summary`` per method of the rows' ``key`` column (``peers`` or ``sixty``)."""
+    return {m: _reference_summary([r[key][m] for r in rows if m in r[key]])
+            for m in METHODS if any(m in r[key] for r in rows)}
 
 
 def _reference_summary(rows: list[dict[str, Any]]) -> dict[str, Any]:
