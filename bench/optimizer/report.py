@@ -18,7 +18,7 @@ from bench.optimizer.tasks import function_tasks
 FUNCTIONS = {t.name: t for t in function_tasks()}
 MAIN_SETTINGS = ["16x8", "16x2"]
 REF_B, REF_R = "ref-Bayesian-30xq2", "ref-Random-120xq8"
-# twice the reference's trials (60 at q 2; kubetune and Optuna TPE): how far the 30-trial bar is from holding
+# twice the reference's trials (60 at q 2; kubetune and the peers that ran it): how far the 30-trial bar is from holding
 REF_B60 = "ref-Bayesian-60xq2"
 KUBETUNE = "kubetune-Bayesian"
 
