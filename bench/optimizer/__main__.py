@@ -38,8 +38,8 @@ RUNS = RESULTS / "optimizer.runs.jsonl"
 # The reference comparison's 30 trials at q 2 also run the peers that are cheap at 30
 # observations (Optuna's two, skopt's GP, BoTorch): whether a miss is kubetune's or the problem's.
 # Twice the trials (60 at q 2) runs them too, but for Optuna GP (its 240 runs would take about
-# 1.5 h on 2 cores, as BoTorch's did): how many trials the bar needs, and whether reaching it then
-# is kubetune's or any model's.
+# 75 min on 2 cores: BoTorch's, of like cost at 30 trials, took 73): how many trials the bar needs,
+# and whether reaching it then is kubetune's or any model's.
 REFERENCE_PEERS = ["optuna-TPE", "optuna-GP", "skopt-GP", "botorch-qLogNEI"]
 MODEL_SETTINGS = [("16x8", 16, 8, None), ("16x2", 16, 2, None),
                   (REF_B, 15, 2, ["kubetune-Bayesian", *REFERENCE_PEERS]), (REF_R, 15, 8, ["kubetune-Random"]),
