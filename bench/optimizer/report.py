@@ -142,8 +142,11 @@ def analyse(records: list[dict], baseline: dict) -> dict[str, Any]:
             continue
         thirty = _methods_against_random(every_seed, task, REF_B, random_runs, b)
         if KUBETUNE in thirty:
-            rows.append({"task": task, **thirty.pop(KUBETUNE), "peers": thirty,
-                         "sixty": _methods_against_random(every_seed, task, REF_B60, random_runs, b)})
+            ours = every_seed[(task, REF_B, KUBETUNE)]
+            rows.append({"task": task, **thirty.pop(KUBETUNE),
+                         "peers": _beside_kubetune(thirty, ours, b),
+                         "sixty": _beside_kubetune(_methods_against_random(every_seed, task, REF_B60, random_runs, b),
+                                                   ours, b)})
     out["reference"] = {"rows": rows, **_reference_summary(rows),
                         **{key: _summaries_by_method(rows, key) for key in ("peers", "sixty")}}
     for task, fn in FUNCTIONS.items():
@@ -198,6 +201,7 @@ def _against_random(runs: list[dict], random: list[dict], baseline: dict) -> dic
     # one accuracy level on one seed moves a plateau problem's score by a point: the count shows
     # whether a miss is one seed or all of them
     return {"score": own, "random_120_q8": random_score, "holds": own >= random_score, "seeds": len(seeds),
+            "seed_list": seeds,
             "seeds_not_worse": sum(x <= y for x, y in zip(own_bests, random_bests)),
             "difference_interval_90": scoring.score_difference_interval(
                 own_bests, random_bests, baseline["clip"], baseline["opt"])}
@@ -210,6 +214,19 @@ def _methods_against_random(every_seed: dict[tuple[str, str, str], list[dict]], 
     return {m: row for m, row in compared.items() if row}
 
 
+def _beside_kubetune(compared: dict[str, dict[str, Any]], kubetune: list[dict],
+                     baseline: dict) -> dict[str, dict[str, Any]]:
+    """Each method's row with ``kubetune_30_q2``: kubetune's score with 30 trials at q 2 on exactly
+    that row's seeds (``None`` where kubetune lacks one), so that a peer with fewer seeds or
+    problems is compared on its own ground, not with kubetune's overall mean."""
+    best = {r["seed"]: min(r["losses"]) for r in kubetune}
+    for row in compared.values():
+        bests = [best.get(s) for s in row["seed_list"]]
+        row["kubetune_30_q2"] = (None if None in bests else
+                                 100 * (1 - scoring.problem_normalised(bests, baseline["clip"], baseline["opt"])))
+    return compared
+
+
 def _summaries_by_method(rows: list[dict[str, Any]], key: str) -> dict[str, dict[str, Any]]:
     """``_reference_summary`` per method of the rows' ``key`` column (``peers`` or ``sixty``)."""
     return {m: _reference_summary([r[key][m] for r in rows if m in r[key]])
@@ -220,10 +237,24 @@ def _reference_summary(rows: list[dict[str, Any]]) -> dict[str, Any]:
     return {"fraction": (sum(r["holds"] for r in rows) / len(rows)) if rows else None,
             "mean_score": float(np.mean([r["score"] for r in rows])) if rows else None,
             "mean_random_120_q8": float(np.mean([r["random_120_q8"] for r in rows])) if rows else None,
+            "problems": len(rows),
+            # a peer's rows only: kubetune's 30 trials on the same problems and seeds
+            "mean_kubetune_30_q2": (float(np.mean([r["kubetune_30_q2"] for r in rows]))
+                                    if rows and all(r.get("kubetune_30_q2") is not None for r in rows) else None),
             # a miss beyond seed noise: the whole interval of the method's score − Random's below 0;
             # a lead beyond it: the whole interval above 0
             "misses_beyond_noise": sum(r["difference_interval_90"][1] < 0 for r in rows),
             "leads_beyond_noise": sum(r["difference_interval_90"][0] > 0 for r in rows)}
+
+
+def _share(summary: dict[str, Any]) -> str:
+    """Where a method holds, as a percentage and a count of the problems it ran."""
+    held = round(summary["fraction"] * summary["problems"])
+    return f"{summary['fraction'] * 100:.0f}% ({held} of {summary['problems']} problems)"
+
+
+def _one_decimal(value: float | None) -> str:
+    return "—" if value is None else f"{value:.1f}"
 
 
 def _interval(row: dict[str, Any]) -> str:
@@ -425,18 +456,21 @@ def write(records: list[dict], baseline_path: Path, timing_rows: list[dict], met
                   + " |" for r in ref["rows"]]
         means = [ref["peers"][m] for m in peers] + [ref["sixty"][m] for m in sixty]
         lines += [f"| mean | {ref['mean_score']:.1f} | {ref['mean_random_120_q8']:.1f} | | | | "
-                  + " | ".join(f"{p['mean_score']:.1f} (Random on its seeds {p['mean_random_120_q8']:.1f})"
+                  + " | ".join(f"{p['mean_score']:.1f} (Random on its seeds {p['mean_random_120_q8']:.1f}; "
+                               f"kubetune 30/q2 on them {_one_decimal(p['mean_kubetune_30_q2'])})"
                                for p in means) + " |"]
         lines += ["", f"Bayesian@30/q2 ≥ Random@120/q8 on **{ref['fraction'] * 100:.0f}%** of problems; "
                   f"short of it beyond seed noise (the whole interval below 0) on {ref['misses_beyond_noise']} of {len(ref['rows'])}. "
                   "Interval: bootstrap over each side's seeds, resampled independently."]
         for m, p in ref["sixty"].items():
             lines += ["", f"{m} with twice the trials, 60 at q 2, against the same Random runs on its seeds: holds on "
-                      f"{p['fraction'] * 100:.0f}%, ahead beyond seed noise on {p['leads_beyond_noise']} of "
-                      f"{sum(m in r['sixty'] for r in ref['rows'])}, short beyond seed noise on {p['misses_beyond_noise']}."]
+                      f"{_share(p)}, ahead beyond seed noise on {p['leads_beyond_noise']}, short beyond seed noise "
+                      f"on {p['misses_beyond_noise']}."]
         for m, p in ref["peers"].items():
             lines += ["", f"{m} with 30 trials at q 2, against the same Random runs on its seeds: holds on "
-                      f"{p['fraction'] * 100:.0f}%, short beyond seed noise on {p['misses_beyond_noise']} "
+                      f"{_share(p)}, short beyond seed noise on {p['misses_beyond_noise']}; mean "
+                      f"{p['mean_score']:.1f} where kubetune-Bayesian's 30 trials score "
+                      f"{_one_decimal(p['mean_kubetune_30_q2'])} on the same problems and seeds "
                       "(cell: score, holds, interval of its score − Random's)."]
         lines.append("")
     if a["function"]:

@@ -321,6 +321,12 @@ VARIANTS: dict[str, list[Patch]] = {
     "mace-ts25": [_options(thompson_share=0.25)], "mace-warp": [_options(warp_inputs=True)],
     "mace-init-d1": [_initial_design_size(lambda d: max(3, d + 1))], "mace-k05": [_lcb_weight_scaled(0.5)],
     "mace-loose": [_loose_fit()],
+    # HEBO 0.3.6's default GP choices together (each alone lost at 16 x q2): Matérn-3/2, a
+    # power transform from the first fit, d + 1 initial points, the loose pSGLD fit (its "gp"
+    # model does not warp inputs)
+    "mace-hebo": [_options(nu=1.5, power_transform_from=0),
+                  _initial_design_size(lambda d: d + 1), _loose_fit()],
+    "mace-hebo-map": [_options(nu=1.5, power_transform_from=0), _initial_design_size(lambda d: d + 1)],
 }
 
 

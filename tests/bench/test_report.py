@@ -99,3 +99,23 @@ def test_twice_the_trials_are_their_own_columns_against_the_same_random_runs() -
     assert reference["fraction"] == 0.0
     assert sixty["kubetune-Bayesian"]["leads_beyond_noise"] == 1 and reference["leads_beyond_noise"] == 0
     assert row["peers"] == {}  # the 60-trial runs are not peers of the 30-trial row
+
+
+def test_a_partial_reference_peer_is_set_beside_kubetune_on_its_own_problems_and_seeds() -> None:
+    """HEBO ran p1 only, seeds 0 and 1: its summary counts 1 problem and gives kubetune's 30 trials
+    on exactly those runs (bests 0.1, 0.3: 80), not kubetune's mean over both problems and all seeds."""
+    records = [_reference_run("kubetune-Bayesian", report.REF_B, task, s, b)
+               for task, bests in (("p1", (0.1, 0.3, 0.9)), ("p2", (0.5, 0.5, 0.5))) for s, b in enumerate(bests)]
+    records += [_reference_run("kubetune-Random", report.REF_R, task, s, 0.2) for task in ("p1", "p2") for s in range(3)]
+    records += [_reference_run("HEBO", report.REF_B, "p1", s, 0.1) for s in (0, 1)]
+    reference = report.analyse(records, BASELINE)["reference"]
+    hebo = reference["peers"]["HEBO"]
+    assert hebo["problems"] == 1 and hebo["fraction"] == 1.0  # 90 vs Random's 80 on seeds 0-1
+    assert hebo["mean_score"] == pytest.approx(90.0)
+    assert hebo["mean_kubetune_30_q2"] == pytest.approx(80.0)
+    assert reference["mean_score"] == pytest.approx(100 * (1 - (1.3 / 3 + 0.5) / 2))  # kubetune's own row
+    assert reference["problems"] == 2 and reference["mean_kubetune_30_q2"] is None
+    # a peer seed kubetune lacks leaves the comparison undefined rather than unpaired
+    records += [_reference_run("kubetune-Random", report.REF_R, "p1", 5, 0.2),
+                _reference_run("HEBO", report.REF_B, "p1", 5, 0.1)]
+    assert report.analyse(records, BASELINE)["reference"]["peers"]["HEBO"]["mean_kubetune_30_q2"] is None
