@@ -93,7 +93,7 @@ def main() -> None:
     for task, setting, m in keys:
         bests = [min(r["losses"]) for r in records if (r["task"], r["setting"], r["method"]) == (task, setting, m)]
         if task in base:
-            s = 100 * (1 - scoring.problem_normalised(bests, base[task]["clip"], base[task]["opt"]))
+            s = scoring.problem_score(bests, base[task]["clip"], base[task]["opt"])
             print(f"{task:22s} {setting:6s} {m:28s} score {s:6.1f}  mean best {np.mean(bests):.5g}")
         elif task in fns:
             print(f"{task:22s} {setting:6s} {m:28s} mean log10 regret "

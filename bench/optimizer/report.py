@@ -196,7 +196,7 @@ def _against_random(runs: list[dict], random: list[dict], baseline: dict) -> dic
         return None
     own_bests = [own_best[s] for s in seeds]
     random_bests = [random_best[s] for s in seeds]
-    own, random_score = (100 * (1 - scoring.problem_normalised(bests, baseline["clip"], baseline["opt"]))
+    own, random_score = (scoring.problem_score(bests, baseline["clip"], baseline["opt"])
                          for bests in (own_bests, random_bests))
     # one accuracy level on one seed moves a plateau problem's score by a point: the count shows
     # whether a miss is one seed or all of them
@@ -223,7 +223,7 @@ def _beside_kubetune(compared: dict[str, dict[str, Any]], kubetune: list[dict],
     for row in compared.values():
         bests = [best.get(s) for s in row["seed_list"]]
         row["kubetune_30_q2"] = (None if None in bests else
-                                 100 * (1 - scoring.problem_normalised(bests, baseline["clip"], baseline["opt"])))
+                                 scoring.problem_score(bests, baseline["clip"], baseline["opt"]))
     return compared
 
 

@@ -37,6 +37,11 @@ def problem_normalised(bests_over_seeds: Iterable[float], clip: float, opt: floa
     return normalised_loss(float(np.mean(list(bests_over_seeds))), clip, opt)
 
 
+def problem_score(bests_over_seeds: Iterable[float], clip: float, opt: float) -> float:
+    """One problem's score from a method's best loss on each seed: 100 × (1 − normalised loss of their mean)."""
+    return 100.0 * (1.0 - problem_normalised(bests_over_seeds, clip, opt))
+
+
 def score_difference_interval(a_bests: Iterable[float], b_bests: Iterable[float], clip: float, opt: float,
                               level: float = 0.9, resamples: int = 4000) -> tuple[float, float]:
     """Bootstrap interval of ``score(a) − score(b)`` on one problem, the seeds of each side resampled
@@ -52,7 +57,7 @@ def score_difference_interval(a_bests: Iterable[float], b_bests: Iterable[float]
         return -math.inf, math.inf
 
     def difference(a: np.ndarray, b: np.ndarray) -> float:
-        return score([problem_normalised(a, clip, opt)]) - score([problem_normalised(b, clip, opt)])
+        return problem_score(a, clip, opt) - problem_score(b, clip, opt)
 
     result = stats.bootstrap((np.asarray(list(a_bests), float), np.asarray(list(b_bests), float)), difference,
                              vectorized=False, n_resamples=resamples, confidence_level=level, method="percentile",
