@@ -23,6 +23,7 @@ lost: ``bench/optimizer/README.md``.
 from __future__ import annotations
 
 import contextlib
+import functools
 from typing import Any, Callable, Iterator
 
 import numpy as np
@@ -205,6 +206,134 @@ def _loose_fit(steps: int = 100, lr: float = 0.01) -> Patch:
     return _replacing("kubetune.strategies._gp:", "_fit", make)
 
 
+def _marginalised(samples: int = 8, up_to: int = 64, burn: int = 10, thin: int = 2,
+                  lengthscales_only: bool = False) -> Patch:
+    """GP hyperparameters integrated out instead of fixed at the MAP (Snoek et al. 2012): with up to
+    ``up_to`` observations, the MAP fit is followed by univariate slice sampling of the log
+    lengthscales, log output scale, log noise and constant mean under the fit's priors (``burn``
+    sweeps from the MAP, then ``samples`` draws ``thin`` sweeps apart), and the surrogate predicts
+    the moment-matched mixture of the sampled GPs. A few dozen losses pin the lengthscales down
+    poorly; one confident MAP then exploits a guess. ``lengthscales_only`` keeps the output scale,
+    noise and mean at the MAP."""
+
+    def make(original):
+        def fit(cls, x, losses, max_iter=75, warped=(), power_transform=False, nu=2.5):
+            surrogate = original.__func__(cls, x, losses, max_iter, warped, power_transform, nu)
+            if len(x) > up_to or len(warped):
+                return surrogate
+            return _mixture_class().sampled(surrogate, samples, burn, thin, lengthscales_only)
+        return classmethod(fit)
+
+    return _replacing(SURROGATE, "fit", make)
+
+
+def _slice_sample(log_density: Callable[[np.ndarray], float], start: np.ndarray, sweeps: int,
+                  rng: np.random.Generator, width: float = 1.0) -> Iterator[np.ndarray]:
+    """Univariate slice sampling with stepping out (Neal 2003), one coordinate at a time in random
+    order; yields the state after each sweep."""
+    state, current = start.copy(), log_density(start)
+    for _ in range(sweeps):
+        for i in rng.permutation(len(state)):
+            level = current + np.log(rng.random())
+            left = state[i] - width * rng.random()
+            right = left + width
+            for _ in range(20):
+                probe = state.copy()
+                probe[i] = left
+                if log_density(probe) <= level:
+                    break
+                left -= width
+            for _ in range(20):
+                probe = state.copy()
+                probe[i] = right
+                if log_density(probe) <= level:
+                    break
+                right += width
+            while True:
+                probe = state.copy()
+                probe[i] = rng.uniform(left, right)
+                value = log_density(probe)
+                if value > level:
+                    state, current = probe, value
+                    break
+                if probe[i] < state[i]:
+                    left = probe[i]
+                else:
+                    right = probe[i]
+        yield state.copy()
+
+
+@functools.cache
+def _mixture_class() -> type:
+    """The mixture surrogate, defined on first use so that this module loads without torch."""
+    import math
+    import zlib
+
+    import torch
+
+    from kubetune.strategies._gp import DTYPE, Surrogate
+
+    class Mixture(Surrogate):
+        """Equal-weight GPs with sampled hyperparameters, predicting their mixture's mean and variance."""
+
+        @classmethod
+        def sampled(cls, fitted, samples: int, burn: int, thin: int, lengthscales_only: bool):
+            n, dim = fitted.x.shape
+            prior_mean, prior_sd = math.sqrt(2) + 0.5 * math.log(dim), math.sqrt(3)
+
+            def log_density(theta):
+                log_ls, log_scale, log_noise, constant = theta[:dim], theta[dim], theta[dim + 1], theta[dim + 2]
+                if (np.any(log_ls < math.log(1e-3)) or np.any(log_ls > 5) or not math.log(0.05) <= log_scale <= math.log(20)
+                        or not math.log(1e-6) <= log_noise <= 0 or abs(constant) > 5):
+                    return -np.inf
+                member = _member(fitted, theta, dim)  # its Cholesky factor and weights give the likelihood
+                log_likelihood = (-0.5 * float((fitted.y - constant) @ member.alpha.squeeze(-1))
+                                  - float(member.factor.diagonal().log().sum()) - 0.5 * n * math.log(2 * math.pi))
+                log_prior = (-0.5 * (((log_ls - prior_mean) / prior_sd) ** 2).sum()
+                             - 0.5 * (log_noise + 4.0) ** 2)
+                return log_likelihood + log_prior
+
+            start = np.concatenate([np.log(fitted.lengthscale.numpy()), [math.log(fitted.prior_variance),
+                                    math.log(max(fitted.noise, 1.1e-6)), fitted.constant]])
+            rng = np.random.default_rng(zlib.crc32(fitted.x.numpy().tobytes() + fitted.y.numpy().tobytes()))
+            free = dim if lengthscales_only else len(start)
+            draws = [np.concatenate([head, start[free:]]) for head in _slice_sample(
+                lambda head: log_density(np.concatenate([head, start[free:]])), start[:free],
+                burn + samples * thin, rng)][burn + thin - 1::thin]
+            mixture = cls.__new__(cls)
+            mixture.members = [_member(fitted, theta, dim) for theta in draws]
+            mixture.nu, mixture.best, mixture.x, mixture.y = fitted.nu, fitted.best, fitted.x, fitted.y
+            return mixture
+
+        def predict(self, x):
+            moments = [member.predict(x) for member in self.members]
+            means = torch.stack([m for m, _ in moments])
+            variances = torch.stack([v for _, v in moments])
+            mean = means.mean(0)
+            return mean, ((variances + means**2).mean(0) - mean**2).clamp_min(1e-12)
+
+        def condition_on(self, x, y):
+            for member in self.members:
+                member.condition_on(x, y)
+            self.x, self.y = self.members[0].x, self.members[0].y
+            self.best = min(self.best, float(np.min(y)))
+
+        def sample_posterior(self, x, rng):
+            return self.members[rng.integers(len(self.members))].sample_posterior(x, rng)
+
+    def _member(fitted, theta, dim):
+        member = Surrogate.__new__(Surrogate)
+        member.lengthscale = torch.as_tensor(np.exp(theta[:dim]), dtype=DTYPE)
+        member.nu, member.warp = fitted.nu, fitted.warp
+        member.prior_variance, member.noise, member.constant = (math.exp(theta[dim]), math.exp(theta[dim + 1]),
+                                                                float(theta[dim + 2]))
+        member.best = fitted.best
+        member._set_data(fitted.x, fitted.y, torch.full((len(fitted.x),), member.noise, dtype=DTYPE))
+        return member
+
+    return Mixture
+
+
 def _random_interleave(probability: float) -> Patch:
     """Each model-based proposal replaced by a uniformly random one with ``probability`` (SMAC's
     interleaved random configurations): a guard against a confidently wrong GP."""
@@ -327,6 +456,7 @@ VARIANTS: dict[str, list[Patch]] = {
     "mace-hebo": [_options(nu=1.5, power_transform_from=0),
                   _initial_design_size(lambda d: d + 1), _loose_fit()],
     "mace-hebo-map": [_options(nu=1.5, power_transform_from=0), _initial_design_size(lambda d: d + 1)],
+    "mace-marg": [_marginalised()], "mace-marg-ls": [_marginalised(lengthscales_only=True)],
 }
 
 
