@@ -456,6 +456,7 @@ VARIANTS: dict[str, list[Patch]] = {
     "mace-hebo": [_options(nu=1.5, power_transform_from=0),
                   _initial_design_size(lambda d: d + 1), _loose_fit()],
     "mace-hebo-map": [_options(nu=1.5, power_transform_from=0), _initial_design_size(lambda d: d + 1)],
+    "mace-pt0": [_options(power_transform_from=0)], "mace-pt15": [_options(power_transform_from=15)],
     "mace-marg": [_marginalised()], "mace-marg-ls": [_marginalised(lengthscales_only=True)],
 }
 
