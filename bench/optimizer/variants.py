@@ -9,7 +9,9 @@ share) plus a change, the previous default plus a change (``ts25``, ``pt``...), 
 warping on) plus a change, ``raw`` (before the Yeo–Johnson transform from 30 observations was
 adopted) or ``plateau`` (before the local candidates moved to the best distinct results);
 ``mace-m32`` is today's default with HEBO's Matérn-3/2 (the default for a few hours of 2026-12-04),
-``m32`` the previous default with Matérn-3/2; ``mace-*`` variants change today's default. Variants
+``m32`` the previous default with Matérn-3/2; ``mace-*`` variants change today's default (those
+measured before 2026-12-05 were measured with the transform from 30 observations, today's
+``mace-pt30``; since then it starts at 15). Variants
 measured before the transform's adoption (``ts25``, ``ts100``, ``ts50-rand20``, ``warp``...) were
 measured on ``raw``'s base; ``ei`` keeps the transform off, as it was measured. Measured variants
 stay reproducible in distribution, not draw for draw: the candidate projection has since been
@@ -412,8 +414,9 @@ def _lcb_weight_scaled(factor: float) -> Patch:
                       lambda original: lambda observations, parameters: factor * original(observations, parameters))
 
 
-# The default before MACE was adopted: EI, half the proposals Thompson samples, Matérn-5/2.
-PREVIOUS = dict(acquisition="ei", thompson_share=0.5, nu=2.5)
+# The default before MACE was adopted: EI, half the proposals Thompson samples, Matérn-5/2,
+# the Yeo–Johnson transform from 30 observations.
+PREVIOUS = dict(acquisition="ei", thompson_share=0.5, nu=2.5, power_transform_from=30)
 
 
 def _previous(**changes: Any) -> Patch:
@@ -456,7 +459,7 @@ VARIANTS: dict[str, list[Patch]] = {
     "mace-hebo": [_options(nu=1.5, power_transform_from=0),
                   _initial_design_size(lambda d: d + 1), _loose_fit()],
     "mace-hebo-map": [_options(nu=1.5, power_transform_from=0), _initial_design_size(lambda d: d + 1)],
-    "mace-pt0": [_options(power_transform_from=0)], "mace-pt15": [_options(power_transform_from=15)],
+    "mace-pt0": [_options(power_transform_from=0)], "mace-pt30": [_options(power_transform_from=30)],
     "mace-marg": [_marginalised()], "mace-marg-ls": [_marginalised(lengthscales_only=True)],
 }
 

@@ -225,7 +225,7 @@ def test_bayesian_steps_around_distinct_results_not_around_one_plateau(monkeypat
 
 
 @pytest.mark.parametrize(("rounds", "power_transform_from", "expected"),
-                         [(29, 30, False), (30, 30, True), (30, None, False), (6, 0, True)])
+                         [(14, 15, False), (15, 15, True), (30, None, False), (6, 0, True)])
 def test_bayesian_power_transforms_the_losses_from_the_threshold(
         monkeypatch: pytest.MonkeyPatch, rounds: int, power_transform_from: int | None, expected: bool) -> None:
     """A failed trial counts as an observation: it enters the GP at the worst loss."""
