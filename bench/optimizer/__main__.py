@@ -38,13 +38,12 @@ RUNS = RESULTS / "optimizer.runs.jsonl"
 # The reference comparison's 30 trials at q 2 also run every model-based peer: whether a miss is
 # kubetune's or the problem's. HEBO's kNN runs there are the one costly part (520-1,140 s a run at
 # 32 trials in 16 x q2, so about 4 h for the 40); the rest of HEBO's costs ~45 s a run.
-# Twice the trials (60 at q 2) runs them too, but for Optuna GP (its 240 runs would take about
-# 75 min on 2 cores: BoTorch's, of like cost at 30 trials, took 73) and HEBO (hours): how many
-# trials the bar needs, and whether reaching it then is kubetune's or any model's.
+# Twice the trials (60 at q 2) runs them too, but for HEBO (hours): how many trials the bar needs,
+# and whether reaching it then is kubetune's or any model's.
 REFERENCE_PEERS = ["optuna-TPE", "optuna-GP", "skopt-GP", "botorch-qLogNEI", "HEBO"]
 MODEL_SETTINGS = [("16x8", 16, 8, None), ("16x2", 16, 2, None),
                   (REF_B, 15, 2, ["kubetune-Bayesian", *REFERENCE_PEERS]), (REF_R, 15, 8, ["kubetune-Random"]),
-                  (REF_B60, 30, 2, ["kubetune-Bayesian", "optuna-TPE", "skopt-GP", "botorch-qLogNEI"])]
+                  (REF_B60, 30, 2, ["kubetune-Bayesian", "optuna-TPE", "optuna-GP", "skopt-GP", "botorch-qLogNEI"])]
 REFERENCE_SETTINGS = (REF_B, REF_R, REF_B60)
 QUICK_FUNCTIONS = ["branin"]
 # The reference comparison runs more seeds than the rest: its problems are near-saturated (Random

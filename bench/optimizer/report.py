@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import heapq
 import json
 import math
 from collections import defaultdict
 from concurrent.futures import ProcessPoolExecutor
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Callable
 
@@ -20,6 +22,8 @@ MAIN_SETTINGS = ["16x8", "16x2"]
 REF_B, REF_R = "ref-Bayesian-30xq2", "ref-Random-120xq8"
 # twice the reference's trials (60 at q 2; kubetune and the peers that ran it): how far the 30-trial bar is from holding
 REF_B60 = "ref-Bayesian-60xq2"
+# budgets read off the 60-trial runs: how many trials at q 2 each method needs to reach Random 120 / q8
+BUDGETS = (30, 35, 40, 45, 50, 55, 60)
 KUBETUNE = "kubetune-Bayesian"
 
 
@@ -148,7 +152,8 @@ def analyse(records: list[dict], baseline: dict) -> dict[str, Any]:
                          "sixty": _beside_kubetune(_methods_against_random(every_seed, task, REF_B60, random_runs, b),
                                                    ours, b)})
     out["reference"] = {"rows": rows, **_reference_summary(rows),
-                        **{key: _summaries_by_method(rows, key) for key in ("peers", "sixty")}}
+                        **{key: _summaries_by_method(rows, key) for key in ("peers", "sixty")},
+                        "budgets": _budgets(every_seed, [r["task"] for r in rows], problems)}
     for task, fn in FUNCTIONS.items():
         for setting in sorted({s for t, s, _ in groups if t == task}):
             stats = {}
@@ -225,6 +230,50 @@ def _beside_kubetune(compared: dict[str, dict[str, Any]], kubetune: list[dict],
         row["kubetune_30_q2"] = (None if None in bests else
                                  scoring.problem_score(bests, baseline["clip"], baseline["opt"]))
     return compared
+
+
+@lru_cache(maxsize=None)
+def completion_order(seed: int, budget: int, q: int) -> tuple[int, ...]:
+    """Launch index of each trial in the order ``protocol.run`` tells them. Its simulated durations
+    (the same draw as there) alone fix that order, so it is recomputed here rather than factored
+    out of the protocol, whose code keys every stored run; a test holds the two together."""
+    durations = np.random.default_rng([seed, 7919]).lognormal(0.0, 0.5, budget)
+    heap = [(durations[i], i) for i in range(min(q, budget))]
+    heapq.heapify(heap)
+    order = []
+    while heap:
+        now, index = heapq.heappop(heap)
+        order.append(index)
+        launched = len(order) + len(heap)
+        if launched < budget:
+            heapq.heappush(heap, (now + durations[launched], launched))
+    return tuple(order)
+
+
+def first_trials(record: dict, trials: int) -> dict:
+    """``record`` cut to its first ``trials`` launched trials, in tell order: the run the same
+    method makes with that budget, since no method is told the budget and every ask depends only
+    on the results told before it."""
+    order = completion_order(record["seed"], record["rounds"] * record["q"], record["q"])
+    return dict(record, losses=[loss for loss, index in zip(record["losses"], order) if index < trials])
+
+
+def _budgets(every_seed: dict[tuple[str, str, str], list[dict]], tasks: list[str],
+             problems: dict) -> dict[str, dict[str, Any]]:
+    """Per method with 60-trial runs: ``_reference_summary`` of its first k trials against Random
+    120 / q8 for each k of ``BUDGETS``, and ``every_problem_from``, the least k from which it holds
+    on every problem at every larger budget of ``BUDGETS`` (``None``: not even at 60)."""
+    out = {}
+    for m in METHODS:
+        runs = {t: every_seed.get((t, REF_B60, m)) for t in tasks}
+        if not all(runs.values()):
+            continue
+        summaries = {k: _reference_summary([row for t in tasks if (row := _against_random(
+            [first_trials(r, k) for r in runs[t]], every_seed[(t, REF_R, "kubetune-Random")], problems[t]))])
+            for k in BUDGETS}
+        holding = [k for k in BUDGETS if all(summaries[j]["fraction"] == 1 for j in BUDGETS if j >= k)]
+        out[m] = {"by_budget": summaries, "every_problem_from": holding[0] if holding else None}
+    return out
 
 
 def _summaries_by_method(rows: list[dict[str, Any]], key: str) -> dict[str, dict[str, Any]]:
@@ -462,6 +511,17 @@ def write(records: list[dict], baseline_path: Path, timing_rows: list[dict], met
         lines += ["", f"Bayesian@30/q2 ≥ Random@120/q8 on **{ref['fraction'] * 100:.0f}%** of problems; "
                   f"short of it beyond seed noise (the whole interval below 0) on {ref['misses_beyond_noise']} of {len(ref['rows'])}. "
                   "Interval: bootstrap over each side's seeds, resampled independently."]
+        budgets = ref["budgets"]
+        if budgets:
+            lines += ["", "### Trials the bar needs: problems where a method's first k trials at q 2 reach Random 120 / q8", "",
+                      "Read off the 60-trial runs: a run's first k launched trials are the run the method makes with a "
+                      "budget of k (no method is told its budget). Cell: problems held (mean score); the last column: "
+                      "the least k from which every problem holds at every larger budget.", "",
+                      "| method | " + " | ".join(str(k) for k in BUDGETS) + " | every problem from |",
+                      "|---|" + "---|" * (len(BUDGETS) + 1)]
+            lines += [f"| {m} | " + " | ".join(
+                f"{round(s['fraction'] * s['problems'])} of {s['problems']} ({s['mean_score']:.1f})"
+                for s in b["by_budget"].values()) + f" | {b['every_problem_from'] or '—'} |" for m, b in budgets.items()]
         for m, p in ref["sixty"].items():
             lines += ["", f"{m} with twice the trials, 60 at q 2, against the same Random runs on its seeds: holds on "
                       f"{_share(p)}, ahead beyond seed noise on {p['leads_beyond_noise']}, short beyond seed noise "

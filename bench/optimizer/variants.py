@@ -145,6 +145,25 @@ def _category_swaps(probability: float) -> Patch:
     return _replacing(STRATEGY, "_candidates", make)
 
 
+def _local_candidates_times(factor: int) -> Patch:
+    """``factor`` times the default's steps around the incumbents (32 each), the uniform
+    candidates unchanged: MACE picks from the Pareto front of what it scores, and near the best
+    results its LCB/EI/PI trade-off is then drawn from more points."""
+
+    def make(original):
+        def candidates(self, space, incumbents, rng):
+            points = [original(self, space, incumbents, rng)]
+            uniform, self.n_candidates = self.n_candidates, 0  # the original then draws steps only
+            try:
+                points += [original(self, space, incumbents, rng) for _ in range(factor - 1)]
+            finally:
+                self.n_candidates = uniform
+            return np.concatenate(points)
+        return candidates
+
+    return _replacing(STRATEGY, "_candidates", make)
+
+
 def _uniform_candidates_only() -> Patch:
     """No candidate steps around the best points: with tied best losses they stay on the plateau."""
     return _replacing(STRATEGY, "_candidates", lambda original: lambda self, space, incumbents, rng:
@@ -461,6 +480,9 @@ VARIANTS: dict[str, list[Patch]] = {
     "mace-hebo-map": [_options(nu=1.5, power_transform_from=0), _initial_design_size(lambda d: d + 1)],
     "mace-pt0": [_options(power_transform_from=0)], "mace-pt30": [_options(power_transform_from=30)],
     "mace-marg": [_marginalised()], "mace-marg-ls": [_marginalised(lengthscales_only=True)],
+    # where MACE's front is drawn from: four times the uniform candidates, or four times the steps
+    # around the best results (HEBO evolves its front with NSGA-II instead of sampling it)
+    "mace-c4096": [_options(n_candidates=4096)], "mace-local4": [_local_candidates_times(4)],
 }
 
 

@@ -119,3 +119,31 @@ def test_a_partial_reference_peer_is_set_beside_kubetune_on_its_own_problems_and
     records += [_reference_run("kubetune-Random", report.REF_R, "p1", 5, 0.2),
                 _reference_run("HEBO", report.REF_B, "p1", 5, 0.1)]
     assert report.analyse(records, BASELINE)["reference"]["peers"]["HEBO"]["mean_kubetune_30_q2"] is None
+
+
+def test_the_first_trials_of_a_long_run_are_the_run_with_that_budget() -> None:
+    """What the budget table rests on: protocol.run with 10 trials tells exactly the losses that its
+    20-trial run tells of its first 10 launched trials, in the same order."""
+    from bench.optimizer.protocol import run
+
+    long, short = (run("branin", "kubetune-Random", 2, rounds, 2) for rounds in (10, 5))
+    # at seed 2 the 10th result told is the 11th trial launched: a plain prefix would be wrong
+    assert len(long["losses"]) == 20 and long["losses"][:10] != short["losses"]
+    assert report.first_trials(long, 10)["losses"] == short["losses"]
+    assert sorted(report.completion_order(2, 20, 2)) == list(range(20))
+
+
+def test_the_budget_table_finds_the_least_budget_from_which_every_problem_holds() -> None:
+    """p1's best comes from the 46th launched trial: its first k trials reach Random's 0.2 from k = 50."""
+    order = report.completion_order(0, 60, 2)
+    sixty = {"setting": report.REF_B60, "rounds": 30, "q": 2, "seed": 0, "method": "kubetune-Bayesian"}
+    records = [dict(sixty, task="p1", losses=[0.0 if i == 45 else 0.5 for i in order]),
+               dict(sixty, task="p2", losses=[0.0] * 60)]
+    records += [_reference_run("kubetune-Bayesian", report.REF_B, t, 0, 0.5) for t in ("p1", "p2")]
+    records += [_reference_run("kubetune-Random", report.REF_R, t, 0, 0.2) for t in ("p1", "p2")]
+    budgets = report.analyse(records, BASELINE)["reference"]["budgets"]
+    assert list(budgets) == ["kubetune-Bayesian"]
+    by_budget = budgets["kubetune-Bayesian"]["by_budget"]
+    assert [by_budget[k]["fraction"] for k in report.BUDGETS] == [0.5, 0.5, 0.5, 0.5, 1.0, 1.0, 1.0]
+    assert by_budget[30]["mean_score"] == pytest.approx(75.0)  # p1 50, p2 100
+    assert budgets["kubetune-Bayesian"]["every_problem_from"] == 50

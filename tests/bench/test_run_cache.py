@@ -27,10 +27,10 @@ def test_fingerprints_separate_methods_and_problems() -> None:
     assert fp.task_fingerprint("DT-diabetes-mse") != fp.task_fingerprint("DT-breast-nll")
 
 
-def _edited(path: Path, tmp_path: Path, monkeypatch) -> None:
-    """kubetune's inputs with ``path`` replaced by an edited copy."""
+def _edited(path: Path, tmp_path: Path, monkeypatch, edit=lambda text: text + "\nCHANGED = 1\n") -> None:
+    """kubetune's inputs with ``path`` replaced by a copy rewritten by ``edit``."""
     copy = tmp_path / path.name
-    copy.write_text(path.read_text() + "\n# changed\n")
+    copy.write_text(edit(path.read_text()))
     adapter, files, packages = fp._INPUTS["kubetune"]
     monkeypatch.setitem(fp._INPUTS, "kubetune", (adapter, [copy if f == path else f for f in files], packages))
     monkeypatch.setattr(fp, "BAYESIAN_ONLY", {copy if f == path else f for f in fp.BAYESIAN_ONLY})
@@ -50,6 +50,29 @@ def test_kubetune_fingerprints_follow_the_strategy_source_they_run(tmp_path: Pat
         assert fp.fingerprint("kubetune-Random") != before["kubetune-Random"]
     finally:
         fp.fingerprint.cache_clear()
+
+
+def test_rewording_docstrings_and_comments_keeps_the_stored_runs(tmp_path: Path, monkeypatch) -> None:
+    """Only code keys a run: a docstring or comment edit must not throw away hours of runs."""
+    fp.fingerprint.cache_clear()
+    before = fp.fingerprint("kubetune-Bayesian")
+    try:
+        _edited(fp.STRATEGIES / "bayesian.py", tmp_path, monkeypatch, lambda text: text.replace(
+            '"""Bayesian optimisation', '"""Reworded.\n\nBayesian optimisation', 1).replace(
+            "\n    def _initial_size", "\n    # a new comment\n\n    def _initial_size", 1))
+        assert (tmp_path / "bayesian.py").read_text() != (fp.STRATEGIES / "bayesian.py").read_text()
+        assert fp.fingerprint("kubetune-Bayesian") == before
+        _edited(fp.STRATEGIES / "bayesian.py", tmp_path, monkeypatch, lambda text: text.replace(
+            "n_candidates: int = 1024", "n_candidates: int = 1023", 1))
+        assert fp.fingerprint("kubetune-Bayesian") != before
+    finally:
+        fp.fingerprint.cache_clear()
+
+
+def test_code_of_drops_every_docstring_and_keeps_string_statements_that_are_not_docstrings() -> None:
+    source = '"""module"""\nclass A:\n    """class"""\n    def f(self):\n        """method"""\n        x = 1  # note\n        "not a docstring"\n'
+    assert fp.code_of(source) == "class A:\n\n    def f(self):\n        x = 1\n        'not a docstring'"
+    assert fp.code_of('def g():\n    """only a docstring"""\n') == "def g():\n    pass"
 
 
 def test_model_problem_fingerprint_covers_only_its_model(monkeypatch) -> None:

@@ -23,9 +23,9 @@ Kandasamy et al. 2018) remain options: together they were the previous default.
 Once 15 losses are observed, the GP is fitted to their Yeo–Johnson transform (as HEBO does):
 real-model losses are skewed, and on the raw values the GP sees the good region as flat. With
 fewer observations the fitted transform distorts more than it corrects: from the first model-based
-ask it lost at 16 x q 2 and in the reference comparison; from 15 observations it won at 16 x q 8,
-held more problems in the reference comparison and tied at 16 x q 2 (30, the previous threshold,
-never bit in runs of 30 trials).
+ask it lost at 16 x q 2 and in the reference comparison; from 15 observations it held 5 of 12
+problems in the reference comparison against 3 and tied at 16 x q 8 and 16 x q 2 (30, the previous
+threshold, never bit in runs of 30 trials).
 
 Input warping (a learned Kumaraswamy CDF per continuous and integer coordinate, as HEBO does) is
 available as ``warp_inputs`` but off: on the benchmark panel it won at 16 x q 2 and lost at
