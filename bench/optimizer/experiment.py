@@ -2,7 +2,9 @@
 
     .venv/bin/python -m bench.optimizer.experiment --methods kubetune-Bayesian,kubetune-Bayesian+yj \
         --tasks DT-diabetes-mse,linear-breast-nll --settings 16x2 --seeds 3 --out /tmp/exp.jsonl
-Scores use the frozen baseline where the problem has an entry.
+Scores use the frozen baseline where the problem has an entry. Runs already in ``--out`` whose
+fingerprints still match are reused, as the main harness reuses its store: a screen that was
+stopped continues where it stopped when started again with the same arguments.
 
 ``--in-rounds`` runs the 2020 challenge's synchronous protocol instead of the operator's
 asynchronous one: ask ``q`` points, evaluate all of them, tell all, repeat. A method with a
@@ -20,7 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from bench.optimizer import scoring
-from bench.optimizer.__main__ import BASELINE, _job, append_run, seed_list
+from bench.optimizer.__main__ import BASELINE, _job, append_run, cached_runs, run_key, seed_list
 
 
 def run_in_rounds(task_name: str, method: str, seed: int, rounds: int, q: int, threads: int = 1) -> dict:
@@ -55,6 +57,24 @@ def run_in_rounds(task_name: str, method: str, seed: int, rounds: int, q: int, t
     return record
 
 
+def run_missing(jobs: list[tuple], out: Path, workers: int, in_rounds: bool = False) -> list[dict]:
+    """The runs of ``jobs``: those already in ``out`` and still current, plus the others, run now
+    and appended to ``out`` as each finishes. Synchronous-round runs are always run again: their
+    protocol (``run_in_rounds``) is not part of any fingerprint."""
+    done = {} if in_rounds else {run_key(r): r for r in cached_runs(out)}
+    # a job (task, label, rounds, q, method, seed) is the run_key of the record it produces
+    records = [done[job] for job in jobs if job in done]
+    missing = [job for job in jobs if job not in done]
+    print(f"{len(records)} of {len(jobs)} runs reused from {out}; running {len(missing)}", flush=True)
+    with ProcessPoolExecutor(workers) as pool:
+        for r in pool.map(partial(_job, protocol=run_in_rounds if in_rounds else None), missing):
+            append_run(out, r)
+            records.append(r)
+            print(r["task"], r["setting"], r["method"], r["seed"], r.get("error") or min(r["losses"]),
+                  f"{r.get('seconds', 0):.0f}s", flush=True)
+    return records
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--methods", required=True)
@@ -75,13 +95,7 @@ def main() -> None:
             for m in args.methods.split(","):
                 for seed in args.only_seeds or range(args.seeds):
                     jobs.append((task, f"{setting}-rounds" if args.in_rounds else setting, rounds, q, m, seed))
-    with ProcessPoolExecutor(args.jobs) as pool:
-        records = []
-        for r in pool.map(partial(_job, protocol=run_in_rounds if args.in_rounds else None), jobs):
-            append_run(Path(args.out), r)
-            records.append(r)
-            print(r["task"], r["setting"], r["method"], r["seed"], r.get("error") or min(r["losses"]),
-                  f"{r.get('seconds', 0):.0f}s", flush=True)
+    records = run_missing(jobs, Path(args.out), args.jobs, in_rounds=args.in_rounds)
     base = scoring.load_baseline(BASELINE).get("problems", {})
     from bench.optimizer.tasks import function_tasks
     fns = {t.name: t.optimum for t in function_tasks()}

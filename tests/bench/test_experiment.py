@@ -1,7 +1,8 @@
-"""``experiment.py --in-rounds``: the synchronous protocol asks a batch only on complete data."""
+"""``experiment.py``: ``--in-rounds`` asks a batch only on complete data; a stopped screen continues."""
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
@@ -39,3 +40,22 @@ def test_in_rounds_each_ask_comes_after_the_whole_previous_round_is_told(monkeyp
     assert seen == [(4, 0)] * 3
     assert len(record["losses"]) == 12 and record["setting"] == "3x4-rounds"
     assert [q for q, _ in record["ask_seconds"]] == [4, 4, 4]
+
+
+def test_a_stopped_screen_continues_from_its_out_file(tmp_path: Path) -> None:
+    """Runs already in ``--out`` and still current are reused, never run or appended twice; a
+    stale one (its method's code changed since) is run again."""
+    out = tmp_path / "screen.jsonl"
+    jobs = [("branin", "2x2", 2, 2, "kubetune-Random", seed) for seed in (0, 1)]
+    first = experiment.run_missing(jobs[:1], out, workers=1)
+    assert [r["seed"] for r in first] == [0] and len(out.read_text().splitlines()) == 1
+
+    both = experiment.run_missing(jobs, out, workers=1)
+    assert sorted(r["seed"] for r in both) == [0, 1]
+    assert both[0]["losses"] == first[0]["losses"]
+    assert len(out.read_text().splitlines()) == 2  # seed 0 was not run again
+
+    stale = [{**json.loads(line), "fingerprint": "0" * 16} for line in out.read_text().splitlines()]
+    out.write_text("".join(json.dumps(r) + "\n" for r in stale))
+    experiment.run_missing(jobs, out, workers=1)
+    assert len(out.read_text().splitlines()) == 4  # both re-ran and were appended

@@ -134,16 +134,24 @@ def test_the_first_trials_of_a_long_run_are_the_run_with_that_budget() -> None:
 
 
 def test_the_budget_table_finds_the_least_budget_from_which_every_problem_holds() -> None:
-    """p1's best comes from the 46th launched trial: its first k trials reach Random's 0.2 from k = 50."""
+    """p1's best comes from the 46th launched trial: its first k trials reach Random's 0.2 from k = 50.
+    Random's baseline row reads its own 120 trials: its 0.2 comes from the 100th launched (p1) and
+    the 33rd (p2), so its first 30 score 50 on both and its first 35 reach its whole run on p2."""
     order = report.completion_order(0, 60, 2)
     sixty = {"setting": report.REF_B60, "rounds": 30, "q": 2, "seed": 0, "method": "kubetune-Bayesian"}
     records = [dict(sixty, task="p1", losses=[0.0 if i == 45 else 0.5 for i in order]),
                dict(sixty, task="p2", losses=[0.0] * 60)]
     records += [_reference_run("kubetune-Bayesian", report.REF_B, t, 0, 0.5) for t in ("p1", "p2")]
-    records += [_reference_run("kubetune-Random", report.REF_R, t, 0, 0.2) for t in ("p1", "p2")]
+    random_order = report.completion_order(0, 120, 8)
+    records += [{"task": t, "setting": report.REF_R, "rounds": 15, "q": 8, "method": "kubetune-Random", "seed": 0,
+                 "losses": [0.2 if i == best else 0.5 for i in random_order]} for t, best in (("p1", 99), ("p2", 32))]
     budgets = report.analyse(records, BASELINE)["reference"]["budgets"]
-    assert list(budgets) == ["kubetune-Bayesian"]
+    assert list(budgets) == ["kubetune-Bayesian", "kubetune-Random"]  # the baseline row last
     by_budget = budgets["kubetune-Bayesian"]["by_budget"]
     assert [by_budget[k]["fraction"] for k in report.BUDGETS] == [0.5, 0.5, 0.5, 0.5, 1.0, 1.0, 1.0]
     assert by_budget[30]["mean_score"] == pytest.approx(75.0)  # p1 50, p2 100
     assert budgets["kubetune-Bayesian"]["every_problem_from"] == 50
+    random = budgets["kubetune-Random"]["by_budget"]
+    assert [random[k]["fraction"] for k in report.BUDGETS] == [0.0, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5]
+    assert random[30]["mean_score"] == pytest.approx(50.0) and random[60]["mean_score"] == pytest.approx(65.0)
+    assert budgets["kubetune-Random"]["every_problem_from"] is None
