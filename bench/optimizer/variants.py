@@ -451,10 +451,9 @@ def _noisy_mace() -> Patch:
                 mean, variance = self.predict(torch.as_tensor(x, dtype=DTYPE))
                 sd = variance.sqrt()
                 jitter = np.sqrt(2.0 * self.noise) * torch.as_tensor(rng.standard_normal((2, len(x))), dtype=DTYPE)
-                improving = self.best - (mean + jitter[1])
-                return torch.stack([-(mean + jitter[0] - kappa * sd), sd.log() + log_h(improving / sd),
-                                    torch.special.log_ndtr(improving / sd)], dim=1).numpy()
-        from kubetune.strategies._gp import log_h
+                perturbed = mean + jitter[1]
+                return torch.stack([-(mean + jitter[0] - kappa * sd), self._log_ei(perturbed, sd),
+                                    torch.special.log_ndtr((self.best - perturbed) / sd)], dim=1).numpy()
         return mace_objectives
 
     return _replacing(SURROGATE, "mace_objectives", make)
