@@ -6,7 +6,7 @@ A run of (problem, setting, method, seed) is a pure function of that problem's d
 strategy is tuned, and only kubetune re-runs: that is what keeps ``--quick`` inside its budget.
 A change to any of those inputs changes the fingerprint and the run is done again. Source enters
 as code, not text (``code_of``): rewording a docstring or a comment keeps stored runs, which
-hours of peers' runs and ~47 min of kubetune's would otherwise pay for.
+hours of peers' runs and ~85 min of kubetune's would otherwise pay for.
 """
 
 from __future__ import annotations

@@ -11,7 +11,8 @@ adopted) or ``plateau`` (before the local candidates moved to the best distinct 
 ``mace-m32`` is today's default with HEBO's Matérn-3/2 (the default for a few hours of 2026-12-04),
 ``m32`` the previous default with Matérn-3/2; ``mace-*`` variants change today's default (those
 measured before 2026-12-05 were measured with the transform from 30 observations, today's
-``mace-pt30``; since then it starts at 15). Variants
+``mace-pt30``; since then it starts at 15; and those measured before session 23 ran without
+today's improvement margin: ``mace-no-margin``'s base). Variants
 measured before the transform's adoption (``ts25``, ``ts100``, ``ts50-rand20``, ``warp``...) were
 measured on ``raw``'s base; ``ei`` keeps the transform off, as it was measured. Measured variants
 stay reproducible in distribution, not draw for draw: the candidate projection has since been
@@ -440,7 +441,7 @@ def _noisy_mace() -> Patch:
     which keeps a run reproducible."""
 
     def make(original):
-        def mace_objectives(self, x, kappa):
+        def mace_objectives(self, x, kappa, margin):
             import zlib
 
             import torch
@@ -452,30 +453,8 @@ def _noisy_mace() -> Patch:
                 sd = variance.sqrt()
                 jitter = np.sqrt(2.0 * self.noise) * torch.as_tensor(rng.standard_normal((2, len(x))), dtype=DTYPE)
                 perturbed = mean + jitter[1]
-                return torch.stack([-(mean + jitter[0] - kappa * sd), self._log_ei(perturbed, sd),
-                                    torch.special.log_ndtr((self.best - perturbed) / sd)], dim=1).numpy()
-        return mace_objectives
-
-    return _replacing(SURROGATE, "mace_objectives", make)
-
-
-def _mace_margin(xi: float, below: int | None = None) -> Patch:
-    """MACE's EI and PI of an improvement by at least ``xi`` (standardised units) over the best
-    (with ``below``: only while the GP holds fewer points, fantasies included).
-    On a plateau of one loss (DT-breast-nll: 13 of a 30-trial run on the mean) the GP predicts the
-    best loss, or close to it, with little doubt; PI there is about one half, and such points stay
-    on the front though they can at best tie the incumbent. Late in a long run the margin would
-    also hide the small improvements that refine the incumbent."""
-
-    def make(original):
-        def mace_objectives(self, x, kappa):
-            best = self.best
-            if below is None or len(self.y) < below:
-                self.best = best - xi
-            try:
-                return original(self, x, kappa)
-            finally:
-                self.best = best
+                return torch.stack([-(mean + jitter[0] - kappa * sd), self._log_ei(perturbed, sd, margin),
+                                    torch.special.log_ndtr((self.best - margin - perturbed) / sd)], dim=1).numpy()
         return mace_objectives
 
     return _replacing(SURROGATE, "mace_objectives", make)
@@ -534,9 +513,11 @@ VARIANTS: dict[str, list[Patch]] = {
     # HEBO perturbs MACE's posterior mean by the fitted noise (kubetune scores the plain mean)
     "mace-noise": [_noisy_mace()],
     # MACE's EI and PI of an improvement beyond a margin (standardised units), against plateaus
-    "mace-xi05": [_mace_margin(0.05)], "mace-xi2": [_mace_margin(0.2)],
-    # the margin for the first 30 points only: a run of 30 trials is mace-xi05's, draw for draw
-    "mace-xi05-to30": [_mace_margin(0.05, below=30)],
+    # MACE's improvement margin (the default: 0.05 while the GP holds fewer than 30 points) for
+    # the whole run, larger, or none (the default before session 23)
+    "mace-xi05": [_options(improvement_margin_until=10**9)],
+    "mace-xi2": [_options(improvement_margin=0.2, improvement_margin_until=10**9)],
+    "mace-no-margin": [_options(improvement_margin=0.0)],
 }
 
 

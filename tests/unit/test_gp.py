@@ -97,3 +97,14 @@ def test_acquisition_ranks_tied_candidates_in_their_given_order(monkeypatch: pyt
     ranked = surrogate.maximise_log_ei(candidates, n_starts=2, max_iter=5)
     expected = candidates[np.argsort(-tied.numpy(), kind="stable")]
     np.testing.assert_array_equal(ranked[:300], expected)
+
+
+def test_an_improvement_margin_stops_a_plateau_at_the_best_loss_from_promising_a_tie() -> None:
+    """Half the space returns the best loss: there the GP predicts it with little doubt, and PI of
+    merely improving on it is near one half although the point can at best tie; PI of improving
+    by a margin is not."""
+    x = np.random.default_rng(0).random((40, 2))
+    surrogate = Surrogate.fit(x, np.where(x[:, 0] < 0.5, 0.0, 1.0 + x[:, 0]))
+    plain, margined = (np.exp(surrogate.mace_objectives(np.array([[0.25, 0.5]]), 1.0, margin)[0, 2])
+                       for margin in (0.0, 0.05))
+    assert plain > 0.45 and margined < 0.4

@@ -181,8 +181,9 @@ def test_mace_proposes_a_point_of_the_pareto_front(monkeypatch: pytest.MonkeyPat
 
     target, scored = np.full(5, 0.3), []
 
-    def objectives(self, x: np.ndarray, kappa: float) -> np.ndarray:
+    def objectives(self, x: np.ndarray, kappa: float, margin: float) -> np.ndarray:
         assert kappa == pytest.approx(math.sqrt((2 + 5 / 2) * math.log(12) + math.log(math.pi**2 / 0.01)))
+        assert margin == 0.05  # 12 points: below the margin's limit of 30
         scored.append(x)
         return np.repeat(-np.linalg.norm(x - target, axis=1)[:, None], 3, axis=1)
 
@@ -249,3 +250,30 @@ def test_bayesian_power_transform_threshold_is_validated() -> None:
 
     with pytest.raises(ValueError, match="power_transform_from"):
         BayesianStrategy(power_transform_from=-1)
+
+
+@pytest.mark.parametrize(("observed", "pending", "until", "expected"),
+                         [(12, 0, 30, 0.05), (29, 0, 30, 0.05), (28, 2, 30, 0.0), (30, 0, 30, 0.0), (12, 0, 0, 0.0)])
+def test_bayesian_asks_for_an_improvement_margin_while_the_gp_holds_few_points(
+        monkeypatch: pytest.MonkeyPatch, observed: int, pending: int, until: int, expected: float) -> None:
+    """The points are observations plus fantasies: pending trials count toward the limit."""
+    from kubetune.strategies import BayesianStrategy, _gp
+
+    margins: list[float] = []
+    original = _gp.Surrogate.mace_objectives
+    monkeypatch.setattr(_gp.Surrogate, "mace_objectives",
+                        lambda self, x, kappa, margin: margins.append(margin) or original(self, x, kappa, margin))
+    space = SearchSpace(mixed_ranges(grid_points=None))
+    full = bayesian_history(space, rounds=observed + pending)
+    history = History(observed=full.observed[:observed], pending=[p for p, _ in full.observed[observed:]])
+    BayesianStrategy(n_initial=4, improvement_margin_until=until).suggest(space, history, 1, np.random.default_rng(0))
+    assert margins == [expected]
+
+
+@pytest.mark.parametrize(("option", "value"), [("improvement_margin", -0.1), ("improvement_margin", float("nan")),
+                                               ("improvement_margin_until", -1)])
+def test_bayesian_improvement_margin_is_validated(option: str, value: float) -> None:
+    from kubetune.strategies import BayesianStrategy
+
+    with pytest.raises(ValueError, match=f"{option} must be at least 0"):
+        BayesianStrategy(**{option: value})

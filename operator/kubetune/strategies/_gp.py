@@ -265,18 +265,19 @@ class Surrogate:
         mean, variance = self.predict(x)
         return self._log_ei(mean, variance.sqrt())
 
-    def _log_ei(self, mean: torch.Tensor, sd: torch.Tensor) -> torch.Tensor:
-        return sd.log() + log_h((self.best - mean) / sd)
+    def _log_ei(self, mean: torch.Tensor, sd: torch.Tensor, margin: float = 0.0) -> torch.Tensor:
+        return sd.log() + log_h((self.best - margin - mean) / sd)
 
-    def mace_objectives(self, x: np.ndarray, kappa: float) -> np.ndarray:
+    def mace_objectives(self, x: np.ndarray, kappa: float, margin: float = 0.0) -> np.ndarray:
         """HEBO's three acquisitions at ``x`` as columns to maximise: −LCB with exploration weight
-        ``kappa``, log-EI and log-PI (probability of improving on ``best``), shape ``(m, 3)``."""
+        ``kappa``, log-EI and log-PI of improving on ``best`` by at least ``margin`` (standardised
+        units), shape ``(m, 3)``."""
         with torch.no_grad():
             points = torch.as_tensor(x, dtype=DTYPE)
             mean, variance = self.predict(points)
             sd = variance.sqrt()
-            return torch.stack([-(mean - kappa * sd), self._log_ei(mean, sd),
-                                torch.special.log_ndtr((self.best - mean) / sd)], dim=1).numpy()
+            return torch.stack([-(mean - kappa * sd), self._log_ei(mean, sd, margin),
+                                torch.special.log_ndtr((self.best - margin - mean) / sd)], dim=1).numpy()
 
     def sample_posterior(self, x: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         """One joint draw of the latent function at the points ``x`` of shape ``(m, d)``."""

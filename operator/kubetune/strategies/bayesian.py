@@ -20,6 +20,14 @@ local candidates step around the best *distinct* results: five configurations th
 loss are one model. EI (``acquisition="ei"``) and a share of Thompson samples (``thompson_share``,
 Kandasamy et al. 2018) remain options: together they were the previous default.
 
+While the GP holds fewer than 30 points (fantasies included), MACE's EI and PI count only an
+improvement beyond the best loss minus a margin of 0.05 standardised units. Real models return
+plateaus of one loss (a tree stump: 13 of a 30-trial run on DT-breast-nll): the GP predicts the
+best loss there with little doubt, so PI of merely improving on it is about one half, and such
+points stay on the front although they can at best tie. With the margin, 30-trial runs at q 2
+beat Random's 120 at q 8 on 8 of 12 benchmark problems instead of 5; kept for the whole run, the
+margin also hid the small steps that refine the incumbent and lost 16 x q 8 (97.9 against 99.6).
+
 Once 15 losses are observed, the GP is fitted to their Yeo–Johnson transform (as HEBO does):
 real-model losses are skewed, and on the raw values the GP sees the good region as flat. With
 fewer observations the fitted transform distorts more than it corrects: from the first model-based
@@ -69,6 +77,9 @@ class BayesianStrategy(Strategy):
         warp_inputs: learn a Kumaraswamy warp of every continuous and integer coordinate.
         power_transform_from: fit the GP to Yeo–Johnson-transformed losses once this many are
             observed (``None``: never).
+        improvement_margin: MACE's EI and PI count only an improvement beyond the best loss minus
+            this margin (in standardised units) ...
+        improvement_margin_until: ... while the GP holds fewer points than this, fantasies included.
     """
 
     name = "Bayesian"
@@ -76,7 +87,8 @@ class BayesianStrategy(Strategy):
     def __init__(self, seed: int = 0, n_initial: int | None = None, n_candidates: int = 1024,
                  n_starts: int = 5, acquisition_iterations: int = 50, fit_iterations: int = 75,
                  acquisition: str = "mace", thompson_share: float = 0.0, nu: float = 2.5,
-                 warp_inputs: bool = False, power_transform_from: int | None = 15) -> None:
+                 warp_inputs: bool = False, power_transform_from: int | None = 15,
+                 improvement_margin: float = 0.05, improvement_margin_until: int = 30) -> None:
         if acquisition not in ACQUISITIONS:
             raise ValueError(f"acquisition must be one of {ACQUISITIONS}, got {acquisition!r}")
         if nu not in MATERN_SMOOTHNESS:
@@ -85,6 +97,10 @@ class BayesianStrategy(Strategy):
             raise ValueError(f"thompson_share must be between 0 and 1, got {thompson_share}")
         if power_transform_from is not None and power_transform_from < 0:
             raise ValueError(f"power_transform_from must be at least 0 or None, got {power_transform_from}")
+        if not improvement_margin >= 0.0:
+            raise ValueError(f"improvement_margin must be at least 0, got {improvement_margin}")
+        if improvement_margin_until < 0:
+            raise ValueError(f"improvement_margin_until must be at least 0, got {improvement_margin_until}")
         self.seed = seed
         self.n_initial = n_initial
         self.n_candidates = n_candidates
@@ -96,6 +112,8 @@ class BayesianStrategy(Strategy):
         self.nu = nu
         self.warp_inputs = warp_inputs
         self.power_transform_from = power_transform_from
+        self.improvement_margin = improvement_margin
+        self.improvement_margin_until = improvement_margin_until
 
     def _initial_size(self, space: SearchSpace) -> int:
         return self.n_initial or max(4, min(2 * len(space.parameters), 10))
@@ -173,7 +191,9 @@ class BayesianStrategy(Strategy):
             ranked = surrogate.maximise_log_ei(candidates, self.n_starts, self.acquisition_iterations)
             if self.acquisition == "mace":
                 projected = np.unique(space.round_trip(ranked), axis=0)
-                objectives = surrogate.mace_objectives(projected, _lcb_weight(len(surrogate.y), len(space.parameters)))
+                points = len(surrogate.y)  # observations and fantasies
+                margin = self.improvement_margin if points < self.improvement_margin_until else 0.0
+                objectives = surrogate.mace_objectives(projected, _lcb_weight(points, len(space.parameters)), margin)
                 front = _non_dominated(objectives)
                 # the front in random order, then the rest by log-EI (every front point may be taken)
                 order = np.concatenate([rng.permutation(np.flatnonzero(front)),
