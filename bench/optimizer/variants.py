@@ -512,7 +512,6 @@ VARIANTS: dict[str, list[Patch]] = {
     "mace-c4096": [_options(n_candidates=4096)], "mace-local4": [_local_candidates_times(4)],
     # HEBO perturbs MACE's posterior mean by the fitted noise (kubetune scores the plain mean)
     "mace-noise": [_noisy_mace()],
-    # MACE's EI and PI of an improvement beyond a margin (standardised units), against plateaus
     # MACE's improvement margin (the default: 0.05 while the GP holds fewer than 30 points) for
     # the whole run, larger, or none (the default before session 23)
     "mace-xi05": [_options(improvement_margin_until=10**9)],
