@@ -375,10 +375,8 @@ def _improvement_margin(xi: float) -> Patch:
 
     def make(original):
         def log_ei(self, x):
-            from kubetune.strategies._gp import log_h
             mean, variance = self.predict(x)
-            sigma = variance.sqrt()
-            return sigma.log() + log_h((self.best - xi - mean) / sigma)
+            return self._log_ei(mean, variance.sqrt(), xi)
         return log_ei
 
     return _replacing(SURROGATE, "log_ei", make)
@@ -454,7 +452,7 @@ def _noisy_mace() -> Patch:
                 jitter = np.sqrt(2.0 * self.noise) * torch.as_tensor(rng.standard_normal((2, len(x))), dtype=DTYPE)
                 perturbed = mean + jitter[1]
                 return torch.stack([-(mean + jitter[0] - kappa * sd), self._log_ei(perturbed, sd, margin),
-                                    torch.special.log_ndtr((self.best - margin - perturbed) / sd)], dim=1).numpy()
+                                    self._log_pi(perturbed, sd, margin)], dim=1).numpy()
         return mace_objectives
 
     return _replacing(SURROGATE, "mace_objectives", make)
@@ -514,8 +512,8 @@ VARIANTS: dict[str, list[Patch]] = {
     "mace-noise": [_noisy_mace()],
     # MACE's improvement margin (the default: 0.05 while the GP holds fewer than 30 points) for
     # the whole run, larger, or none (the default before session 23)
-    "mace-xi05": [_options(improvement_margin_until=10**9)],
-    "mace-xi2": [_options(improvement_margin=0.2, improvement_margin_until=10**9)],
+    "mace-xi05": [_options(improvement_margin_until=None)],
+    "mace-xi2": [_options(improvement_margin=0.2, improvement_margin_until=None)],
     "mace-no-margin": [_options(improvement_margin=0.0)],
 }
 

@@ -253,10 +253,12 @@ def test_bayesian_power_transform_threshold_is_validated() -> None:
 
 
 @pytest.mark.parametrize(("observed", "pending", "until", "expected"),
-                         [(12, 0, 30, 0.05), (29, 0, 30, 0.05), (28, 2, 30, 0.0), (30, 0, 30, 0.0), (12, 0, 0, 0.0)])
+                         [(12, 0, 30, 0.05), (29, 0, 30, 0.05), (28, 2, 30, 0.0), (30, 0, 30, 0.0), (12, 0, 0, 0.0),
+                          (40, 0, None, 0.05)])
 def test_bayesian_asks_for_an_improvement_margin_while_the_gp_holds_few_points(
-        monkeypatch: pytest.MonkeyPatch, observed: int, pending: int, until: int, expected: float) -> None:
-    """The points are observations plus fantasies: pending trials count toward the limit."""
+        monkeypatch: pytest.MonkeyPatch, observed: int, pending: int, until: int | None, expected: float) -> None:
+    """The points are observations plus fantasies: pending trials count toward the limit; ``None``
+    keeps the margin for the whole run."""
     from kubetune.strategies import BayesianStrategy, _gp
 
     margins: list[float] = []

@@ -268,6 +268,9 @@ class Surrogate:
     def _log_ei(self, mean: torch.Tensor, sd: torch.Tensor, margin: float = 0.0) -> torch.Tensor:
         return sd.log() + log_h((self.best - margin - mean) / sd)
 
+    def _log_pi(self, mean: torch.Tensor, sd: torch.Tensor, margin: float = 0.0) -> torch.Tensor:
+        return torch.special.log_ndtr((self.best - margin - mean) / sd)
+
     def mace_objectives(self, x: np.ndarray, kappa: float, margin: float = 0.0) -> np.ndarray:
         """HEBO's three acquisitions at ``x`` as columns to maximise: −LCB with exploration weight
         ``kappa``, log-EI and log-PI of improving on ``best`` by at least ``margin`` (standardised
@@ -277,7 +280,7 @@ class Surrogate:
             mean, variance = self.predict(points)
             sd = variance.sqrt()
             return torch.stack([-(mean - kappa * sd), self._log_ei(mean, sd, margin),
-                                torch.special.log_ndtr((self.best - margin - mean) / sd)], dim=1).numpy()
+                                self._log_pi(mean, sd, margin)], dim=1).numpy()
 
     def sample_posterior(self, x: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         """One joint draw of the latent function at the points ``x`` of shape ``(m, d)``."""

@@ -79,7 +79,8 @@ class BayesianStrategy(Strategy):
             observed (``None``: never).
         improvement_margin: MACE's EI and PI count only an improvement beyond the best loss minus
             this margin (in standardised units) ...
-        improvement_margin_until: ... while the GP holds fewer points than this, fantasies included.
+        improvement_margin_until: ... while the GP holds fewer points than this, fantasies included
+            (``None``: for the whole run).
     """
 
     name = "Bayesian"
@@ -88,7 +89,7 @@ class BayesianStrategy(Strategy):
                  n_starts: int = 5, acquisition_iterations: int = 50, fit_iterations: int = 75,
                  acquisition: str = "mace", thompson_share: float = 0.0, nu: float = 2.5,
                  warp_inputs: bool = False, power_transform_from: int | None = 15,
-                 improvement_margin: float = 0.05, improvement_margin_until: int = 30) -> None:
+                 improvement_margin: float = 0.05, improvement_margin_until: int | None = 30) -> None:
         if acquisition not in ACQUISITIONS:
             raise ValueError(f"acquisition must be one of {ACQUISITIONS}, got {acquisition!r}")
         if nu not in MATERN_SMOOTHNESS:
@@ -99,8 +100,8 @@ class BayesianStrategy(Strategy):
             raise ValueError(f"power_transform_from must be at least 0 or None, got {power_transform_from}")
         if not improvement_margin >= 0.0:
             raise ValueError(f"improvement_margin must be at least 0, got {improvement_margin}")
-        if improvement_margin_until < 0:
-            raise ValueError(f"improvement_margin_until must be at least 0, got {improvement_margin_until}")
+        if improvement_margin_until is not None and improvement_margin_until < 0:
+            raise ValueError(f"improvement_margin_until must be at least 0 or None, got {improvement_margin_until}")
         self.seed = seed
         self.n_initial = n_initial
         self.n_candidates = n_candidates
@@ -192,7 +193,8 @@ class BayesianStrategy(Strategy):
             if self.acquisition == "mace":
                 projected = np.unique(space.round_trip(ranked), axis=0)
                 points = len(surrogate.y)  # observations and fantasies
-                margin = self.improvement_margin if points < self.improvement_margin_until else 0.0
+                until = self.improvement_margin_until
+                margin = self.improvement_margin if until is None or points < until else 0.0
                 objectives = surrogate.mace_objectives(projected, _lcb_weight(points, len(space.parameters)), margin)
                 front = _non_dominated(objectives)
                 # the front in random order, then the rest by log-EI (every front point may be taken)
