@@ -25,6 +25,8 @@ REF_B60 = "ref-Bayesian-60xq2"
 # budgets read off the 60-trial runs: how many trials at q 2 each method needs to reach Random 120 / q8
 BUDGETS = (30, 35, 40, 45, 50, 55, 60)
 KUBETUNE = "kubetune-Bayesian"
+# random halvings of Random's own seeds: what the reference bar asks of a method exactly as good as Random
+EQUAL_METHOD_SPLITS = 2000
 
 
 def _is_model(task: str) -> bool:
@@ -153,7 +155,10 @@ def analyse(records: list[dict], baseline: dict) -> dict[str, Any]:
                                                    ours, b)})
     out["reference"] = {"rows": rows, **_reference_summary(rows),
                         **{key: _summaries_by_method(rows, key) for key in ("peers", "sixty")},
-                        "budgets": _budgets(every_seed, [r["task"] for r in rows], problems)}
+                        "budgets": _budgets(every_seed, [r["task"] for r in rows], problems),
+                        "equal_method": equal_method_holds(
+                            {r["task"]: [min(run["losses"]) for run in every_seed[(r["task"], REF_R, "kubetune-Random")]]
+                             for r in rows}, problems)}
     for task, fn in FUNCTIONS.items():
         for setting in sorted({s for t, s, _ in groups if t == task}):
             stats = {}
@@ -213,6 +218,32 @@ def _against_random(runs: list[dict], random: list[dict], baseline: dict,
         row["difference_interval_90"] = scoring.score_difference_interval(
             own_bests, random_bests, baseline["clip"], baseline["opt"])
     return row
+
+
+def equal_method_holds(random_bests: dict[str, list[float]], problems: dict[str, dict],
+                       splits: int = EQUAL_METHOD_SPLITS, seed: int = 0) -> dict[str, Any] | None:
+    """How many problems a method exactly as good as Random 120 / q8 would hold on: Random's own
+    seeds of each problem split at random into two halves, one half's score against the other's.
+
+    For such a method each problem is a coin flip (ties aside), so the count is the yardstick for
+    reading the reference bar's fraction, and "every problem" is met reliably only by a lead beyond
+    seed noise on each one. ``None`` without two seeds on every problem.
+    """
+    if not random_bests or min(len(bests) for bests in random_bests.values()) < 2:
+        return None
+    rng = np.random.default_rng(seed)
+    held = np.zeros(splits, dtype=int)
+    for task, bests in random_bests.items():
+        clip, opt = problems[task]["clip"], problems[task]["opt"]
+        values = np.asarray(bests, dtype=float)
+        half = len(values) // 2
+        for split in range(splits):
+            order = rng.permutation(len(values))
+            held[split] += (scoring.problem_score(values[order[:half]], clip, opt)
+                            >= scoring.problem_score(values[order[half:2 * half]], clip, opt))
+    return {"problems": len(random_bests), "seeds_per_half": half, "splits": splits,
+            "mean": float(held.mean()), "low": float(np.percentile(held, 5)),
+            "high": float(np.percentile(held, 95)), "all": float(np.mean(held == len(random_bests)))}
 
 
 def _methods_against_random(every_seed: dict[tuple[str, str, str], list[dict]], task: str, setting: str,
@@ -525,6 +556,14 @@ def write(records: list[dict], baseline_path: Path, timing_rows: list[dict], met
         lines += ["", f"Bayesian@30/q2 ≥ Random@120/q8 on **{ref['fraction'] * 100:.0f}%** of problems; "
                   f"short of it beyond seed noise (the whole interval below 0) on {ref['misses_beyond_noise']} of {len(ref['rows'])}. "
                   "Interval: bootstrap over each side's seeds, resampled independently."]
+        equal = ref["equal_method"]
+        if equal:
+            lines += ["", f"The yardstick for that fraction: a method exactly as good as Random 120 / q8 holds on "
+                      f"{equal['mean']:.1f} of {equal['problems']} problems on the mean (5–95 %: {equal['low']:.0f} to "
+                      f"{equal['high']:.0f}) and on all {equal['problems']} in {round(equal['all'] * equal['splits'])} of "
+                      f"{equal['splits']} splits of Random's own seeds into two random halves of "
+                      f"{equal['seeds_per_half']} (one half's score against the other's). Each problem is a coin flip "
+                      "for such a method: \"every problem\" holds reliably only with a lead beyond seed noise on each."]
         budgets = ref["budgets"]
         if budgets:
             lines += ["", "### Trials the bar needs: problems where a method's first k trials at q 2 reach Random 120 / q8", "",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
@@ -155,3 +156,17 @@ def test_the_budget_table_finds_the_least_budget_from_which_every_problem_holds(
     assert [random[k]["fraction"] for k in report.BUDGETS] == [0.0, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5]
     assert random[30]["mean_score"] == pytest.approx(50.0) and random[60]["mean_score"] == pytest.approx(65.0)
     assert budgets["kubetune-Random"]["every_problem_from"] is None
+
+
+def test_a_method_as_good_as_random_holds_on_about_half_the_problems() -> None:
+    rng = np.random.default_rng(1)
+    problems = {f"p{i}": {"clip": 1.0, "opt": 0.0} for i in range(4)}
+    # p0-p2: twenty distinct bests each, so one half of the seeds beats the other half by chance;
+    # p3: every seed ties, so its halves always hold
+    bests = {f"p{i}": list(0.5 * rng.random(20)) for i in range(3)} | {"p3": [0.2] * 20}
+    equal = report.equal_method_holds(bests, problems, splits=400)
+    assert equal["problems"] == 4 and equal["seeds_per_half"] == 10
+    assert 2.3 < equal["mean"] < 2.7  # 1 + 3 coin flips
+    assert 0.07 < equal["all"] < 0.18  # all three coins: 1/8
+    assert equal["low"] >= 1 and equal["high"] <= 4
+    assert report.equal_method_holds({"p0": [0.3]}, problems) is None

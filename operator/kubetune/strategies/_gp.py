@@ -260,10 +260,11 @@ class Surrogate:
                        torch.cat([self.point_noise, torch.full((len(x),), 1e-6, dtype=DTYPE)]))
         self.best = min(self.best, float(np.min(y)))
 
-    def log_ei(self, x: torch.Tensor) -> torch.Tensor:
-        """Log expected improvement below ``best`` at points ``x`` of shape ``(m, d)``."""
+    def log_ei(self, x: torch.Tensor, margin: float = 0.0) -> torch.Tensor:
+        """Log expected improvement below ``best`` minus ``margin`` (standardised units) at points
+        ``x`` of shape ``(m, d)``."""
         mean, variance = self.predict(x)
-        return self._log_ei(mean, variance.sqrt())
+        return self._log_ei(mean, variance.sqrt(), margin)
 
     def _log_ei(self, mean: torch.Tensor, sd: torch.Tensor, margin: float = 0.0) -> torch.Tensor:
         return sd.log() + log_h((self.best - margin - mean) / sd)
@@ -278,9 +279,14 @@ class Surrogate:
         with torch.no_grad():
             points = torch.as_tensor(x, dtype=DTYPE)
             mean, variance = self.predict(points)
-            sd = variance.sqrt()
-            return torch.stack([-(mean - kappa * sd), self._log_ei(mean, sd, margin),
-                                self._log_pi(mean, sd, margin)], dim=1).numpy()
+            return self._mace_columns(mean, mean, variance.sqrt(), kappa, margin).numpy()
+
+    def _mace_columns(self, lcb_mean: torch.Tensor, improvement_mean: torch.Tensor, sd: torch.Tensor,
+                      kappa: float, margin: float) -> torch.Tensor:
+        """−LCB at ``lcb_mean``, log-EI and log-PI at ``improvement_mean``: two means, so that a
+        variant can perturb each (HEBO draws one perturbation for LCB, another for EI and PI)."""
+        return torch.stack([-(lcb_mean - kappa * sd), self._log_ei(improvement_mean, sd, margin),
+                            self._log_pi(improvement_mean, sd, margin)], dim=1)
 
     def sample_posterior(self, x: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         """One joint draw of the latent function at the points ``x`` of shape ``(m, d)``."""
