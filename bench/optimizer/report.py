@@ -360,8 +360,13 @@ def _holds(row: dict[str, Any]) -> str:
     return "yes" if row["holds"] else "NO"
 
 
-def _peer_cell(row: dict[str, Any] | None) -> str:
-    return "—" if row is None else f"{row['score']:.1f} {_holds(row)} ({_interval(row)})"
+def _peer_cell(row: dict[str, Any] | None, seeds: int) -> str:
+    """A peer's score, whether it holds and its interval; its seed count where it ran fewer than
+    kubetune's ``seeds`` (a partial run is compared with Random on its own seeds only)."""
+    if row is None:
+        return "—"
+    fewer = f"; {row['seeds']} seeds" if row["seeds"] < seeds else ""
+    return f"{row['score']:.1f} {_holds(row)} ({_interval(row)}{fewer})"
 
 
 def _curves(records: list[dict], baseline: dict, path: Path) -> None:
@@ -546,7 +551,8 @@ def write(records: list[dict], baseline_path: Path, timing_rows: list[dict], met
                   "|---|---|---|---|---|---|" + "---|" * len(extra)]
         lines += [f"| {r['task']} | {r['score']:.1f} | {r['random_120_q8']:.1f} | {_holds(r)} "
                   f"| {_interval(r)} | {r['seeds_not_worse']} of {r['seeds']} | "
-                  + " | ".join([_peer_cell(r["peers"].get(m)) for m in peers] + [_peer_cell(r["sixty"].get(m)) for m in sixty])
+                  + " | ".join([_peer_cell(r["peers"].get(m), r["seeds"]) for m in peers]
+                               + [_peer_cell(r["sixty"].get(m), r["seeds"]) for m in sixty])
                   + " |" for r in ref["rows"]]
         means = [ref["peers"][m] for m in peers] + [ref["sixty"][m] for m in sixty]
         lines += [f"| mean | {ref['mean_score']:.1f} | {ref['mean_random_120_q8']:.1f} | | | | "

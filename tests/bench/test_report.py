@@ -122,6 +122,19 @@ def test_a_partial_reference_peer_is_set_beside_kubetune_on_its_own_problems_and
     assert report.analyse(records, BASELINE)["reference"]["peers"]["HEBO"]["mean_kubetune_30_q2"] is None
 
 
+def test_a_peer_cell_names_its_seeds_where_it_ran_fewer_than_kubetune() -> None:
+    """A partial peer run (HEBO, seeds 0-1 of 3) shows its seed count, so its score is not read as
+    one over kubetune's seeds; a full one (optuna-GP, all 3) does not."""
+    records = [_reference_run(m, setting, "p1", s, 0.2) for s in range(3)
+               for m, setting in (("kubetune-Bayesian", report.REF_B), ("kubetune-Random", report.REF_R),
+                                  ("optuna-GP", report.REF_B))]
+    records += [_reference_run("HEBO", report.REF_B, "p1", s, 0.1) for s in (0, 1)]
+    (row,) = report.analyse(records, BASELINE)["reference"]["rows"]
+    assert report._peer_cell(row["peers"]["HEBO"], row["seeds"]).endswith("; 2 seeds)")
+    assert "seeds" not in report._peer_cell(row["peers"]["optuna-GP"], row["seeds"])
+    assert report._peer_cell(None, row["seeds"]) == "—"
+
+
 def test_the_first_trials_of_a_long_run_are_the_run_with_that_budget() -> None:
     """What the budget table rests on: protocol.run with 10 trials tells exactly the losses that its
     20-trial run tells of its first 10 launched trials, in the same order."""
