@@ -52,3 +52,15 @@ def test_slice_sampler_draws_from_its_density() -> None:
     assert np.allclose(draws.mean(0), mean, atol=0.15)
     assert np.allclose(draws.std(0), sd, rtol=0.1)
     assert np.corrcoef(draws.T)[0, 1] == pytest.approx(0.8, abs=0.05)
+
+
+def test_centred_design_opens_with_the_centre_once_per_category() -> None:
+    """``mace-centres``: the first points are the middle of every ordinal range (log-scaled ones
+    on their log scale), one per value of the widest categorical, then the Sobol points follow."""
+    method = KubetuneVariant(SPACE, seed=0, variant="mace-centres")
+    first = [params for _, params in method.ask(4)]
+    for params in first[:3]:
+        assert params["x"] == pytest.approx(0.0) and params["lr"] == pytest.approx(1e-2)
+        assert params["n"] in (10, 11)
+    assert [p["kind"] for p in first[:3]] == ["a", "b", "c"]
+    assert first[3]["x"] != pytest.approx(0.0)
