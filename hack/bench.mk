@@ -1,6 +1,6 @@
 # Optimizer benchmark (issue 7). Include from the top Makefile: `include hack/bench.mk`.
 #   make bench-optimizer-quick   # 3 seeds, 2 real-model problems + Branin, all methods
-#   make bench-optimizer         # the full run (5 seeds, 12 real-model problems, 4 test functions)
+#   make bench-optimizer         # the full run (5 seeds, the reference comparison 20 and kubetune's side of it 50; 12 real-model problems, 4 test functions)
 # Results: bench/results/optimizer{,-quick}.{md,json} and PNGs; runs are stored (and reused while their
 # fingerprints match) in bench/results/optimizer.runs.jsonl; frozen baseline: bench/baseline/optimizer-baseline.json.
 HEBO_VENV := .venv-hebo

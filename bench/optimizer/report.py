@@ -482,13 +482,15 @@ def write(records: list[dict], baseline_path: Path, timing_rows: list[dict], met
     invocation ``command`` asked for them: the methods ``shown``."""
     baseline = scoring.load_baseline(baseline_path)
     a = analyse(records, baseline)
+    kubetune_side = (f", kubetune's side of it {meta['kubetune_reference_seeds']}"
+                     if meta.get("kubetune_reference_seeds") else "")
     lines = ["# Optimizer benchmark (issue 7)", "",
              f"Tables from the {len(records)} runs of this mode in the run store `{store.name}` "
              "whose method and problem fingerprints still match, whichever invocations produced them (the "
              f"`history` in `{stem}.meta.json` lists those since it was kept)"
              f"; tables by `{command}`. "
              f"Last invocation that ran jobs: `{meta.get('command')}` — {meta.get('seeds')} seeds (reference "
-             f"comparison {meta.get('reference_seeds', meta.get('seeds'))}), {meta.get('jobs')} processes; "
+             f"comparison {meta.get('reference_seeds', meta.get('seeds'))}{kubetune_side}), {meta.get('jobs')} processes; "
              f"wall time: runs {meta.get('runs_seconds', 0) / 60:.1f} min, baseline {meta.get('baseline_seconds', 0) / 60:.1f} min, "
              f"suggestion times {meta.get('timing_seconds', 0) / 60:.1f} min, total {meta.get('total_seconds', 0) / 60:.1f} min; "
              f"{meta.get('runs_done', '?')} runs done, {meta.get('runs_reused', '?')} of its selection reused.",

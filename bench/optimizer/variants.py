@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import math
+from types import SimpleNamespace
 from typing import Any, Callable, Iterator
 
 import numpy as np
@@ -418,25 +418,94 @@ def _centred_design() -> Patch:
     """The design opens with the centre of the ordinal ranges, once for each value of the widest
     categorical (other categoricals cycle their values; at most half the design), as Vizier opens
     with the centre: a range's middle is where its author expects good values, and a Sobol design
-    can give a category only corners (SVM-breast seed 1: rbf at two extreme gammas, written off)."""
+    can give a category only corners (SVM-breast seed 1: rbf at two extreme gammas, written off).
+    The strategy's own design code runs, with a Sobol sequence that yields the centres first."""
 
     def make(original):
         def initial_design(self, space, taken, asked, n):
-            size = self._initial_size(space)
-            if asked >= size:
-                return []
             blocks = space.categorical_blocks
-            count = min(max([b.stop - b.start for b in blocks], default=1), size // 2)
+            count = min(max([b.stop - b.start for b in blocks], default=1), self._initial_size(space) // 2)
             centres = np.full((count, space.dim), 0.5)
             for block in blocks:
-                width = block.stop - block.start
-                centres[:, block] = np.eye(width)[np.arange(count) % width]
-            sobol = qmc.Sobol(d=space.dim, scramble=True, seed=self.seed)
-            points = np.concatenate([centres, sobol.random(2 ** math.ceil(math.log2(size)))[:size - count]])
-            return [p for p in map(space.decode, points[asked:size]) if taken.claim(p)][:n]
+                centres[:, block] = np.eye(block.stop - block.start)[np.arange(count) % (block.stop - block.start)]
+
+            class CentredSobol(qmc.Sobol):
+                def random(self, n: int = 1, **options: Any) -> np.ndarray:
+                    return np.concatenate([centres, super().random(n, **options)])[:n]
+
+            with _replacing("kubetune.strategies.bayesian:", "qmc", lambda _: SimpleNamespace(Sobol=CentredSobol))():
+                return original(self, space, taken, asked, n)
         return initial_design
 
     return _replacing(STRATEGY, "_initial_design", make)
+
+
+def _tied_category_lengthscales() -> list[Patch]:
+    """One lengthscale per categorical parameter, shared by its one-hot coordinates, instead of one
+    per coordinate: every two values of a category are then equally far apart (an exchangeable
+    kernel, as BoTorch's ``CategoricalKernel`` and HEBO's mixed kernels treat them), its prior
+    counts once, and a 30-observation fit has a lengthscale per parameter, not per value, to pin down.
+    A pair of patches: the strategy's model-based ask records which coordinates share a
+    lengthscale, and the GP built during that ask reads it."""
+    groups: list[list[int]] = []
+
+    def model_based(original):
+        def wrapped(self, space, *args, **kwargs):
+            group = {coordinate: i for i, coordinate in enumerate(space.ordinal_coordinates)}
+            for i, block in enumerate(space.categorical_blocks, len(group)):
+                group.update({coordinate: i for coordinate in range(block.start, block.stop)})
+            groups.append([group[coordinate] for coordinate in range(space.dim)])
+            try:
+                return original(self, space, *args, **kwargs)
+            finally:
+                groups.pop()
+        return wrapped
+
+    def init(original):
+        def wrapped(self, x, y, *args, **kwargs):
+            original(self, x, y, *args, **kwargs)
+            old = self.covar_module.base_kernel
+            self.covar_module.base_kernel = _tied_matern_class()(
+                groups[-1], nu=old.nu, lengthscale_prior=old.lengthscale_prior,
+                lengthscale_constraint=old.raw_lengthscale_constraint)
+            self.covar_module.base_kernel.lengthscale = old.lengthscale_prior.mode.clamp(max=4.0)
+            self.to(x.dtype)
+        return wrapped
+
+    return [_replacing(STRATEGY, "_model_based", model_based),
+            _replacing("kubetune.strategies._gp:_ExactGP", "__init__", init)]
+
+
+@functools.cache
+def _tied_matern_class() -> type:
+    """The Matérn kernel with grouped lengthscales, defined on first use (gpytorch loads with torch)."""
+    import gpytorch
+    import torch
+
+    class TiedMatern(gpytorch.kernels.MaternKernel):
+        """ARD Matérn whose coordinate ``i`` uses lengthscale ``groups[i]``; ``lengthscale`` reads
+        expanded to every coordinate, as ``Surrogate`` and the kernel's forward pass expect."""
+
+        def __init__(self, groups: list[int], **options: Any) -> None:
+            super().__init__(ard_num_dims=max(groups) + 1, **options)
+            self.register_buffer("groups", torch.as_tensor(groups, dtype=torch.long))
+
+        @property
+        def lengthscale(self):
+            return self._group_lengthscales(self)[..., self.groups]
+
+        @lengthscale.setter
+        def lengthscale(self, value) -> None:
+            self._set_lengthscale(value)
+
+        @staticmethod
+        def _group_lengthscales(kernel):
+            return kernel.raw_lengthscale_constraint.transform(kernel.raw_lengthscale)
+
+        def _lengthscale_param(self, kernel):  # the prior counts each group once
+            return self._group_lengthscales(kernel)
+
+    return TiedMatern
 
 
 def _plateau_incumbents() -> Patch:
@@ -541,6 +610,8 @@ VARIANTS: dict[str, list[Patch]] = {
     "mace-catswap": [_category_swaps(0.25)],
     # the design opens with the centre of the ranges, one per category (Vizier opens with the centre)
     "mace-centres": [_centred_design()],
+    # one lengthscale per categorical parameter, not per one-hot coordinate (an exchangeable kernel)
+    "mace-tied": _tied_category_lengthscales(),
 }
 
 

@@ -48,6 +48,21 @@ def test_the_reference_comparison_runs_its_own_seed_count_and_the_rest_keeps_see
             == {"kubetune-Bayesian", "optuna-TPE", "optuna-GP", "skopt-GP", "botorch-qLogNEI"})
 
 
+def test_kubetune_runs_its_own_side_of_the_reference_bar_on_more_seeds_than_the_peers() -> None:
+    seeds = _seeds(plan(quick=False, seeds=5, methods=list(ALL_METHODS), only=["kNN-wine-nll"],
+                        reference_seeds=20, kubetune_reference_seeds=50))
+    assert seeds[("kNN-wine-nll", "ref-Bayesian-30xq2", "kubetune-Bayesian")] == set(range(50))
+    assert seeds[("kNN-wine-nll", "ref-Random-120xq8", "kubetune-Random")] == set(range(50))
+    # the peers, and kubetune's 60 trials, keep the reference's 20: paired with kubetune's first 20
+    assert seeds[("kNN-wine-nll", "ref-Bayesian-30xq2", "optuna-GP")] == set(range(20))
+    assert seeds[("kNN-wine-nll", "ref-Bayesian-60xq2", "kubetune-Bayesian")] == set(range(20))
+    assert seeds[("kNN-wine-nll", "16x8", "kubetune-Bayesian")] == set(range(5))
+    # never fewer than the reference's own count
+    fewer = _seeds(plan(quick=False, seeds=5, methods=METHODS, only=["kNN-wine-nll"],
+                        reference_seeds=20, kubetune_reference_seeds=10))
+    assert fewer[("kNN-wine-nll", "ref-Random-120xq8", "kubetune-Random")] == set(range(20))
+
+
 def test_without_a_reference_seed_count_every_setting_runs_the_same_seeds() -> None:
     jobs = plan(quick=True, seeds=3, methods=METHODS, only=["linear-breast-nll"])
     assert set(Counter(len(s) for s in _seeds(jobs).values())) == {3}

@@ -64,3 +64,30 @@ def test_centred_design_opens_with_the_centre_once_per_category() -> None:
         assert params["n"] in (10, 11)
     assert [p["kind"] for p in first[:3]] == ["a", "b", "c"]
     assert first[3]["x"] != pytest.approx(0.0)
+
+
+def test_tied_variant_fits_one_lengthscale_per_categorical_parameter(monkeypatch) -> None:
+    """``mace-tied``: the GP of a model-based ask has one lengthscale per parameter, shared by a
+    categorical's one-hot coordinates (SPACE encodes to 3 ordinal + 3 + 2 one-hot coordinates),
+    and a fit moves them (tying without fitting would leave every group at its prior's mode)."""
+    from kubetune.strategies import _gp
+
+    fitted: list[np.ndarray] = []
+    original = _gp.Surrogate.__init__
+
+    def recording(self, model, x, y):
+        original(self, model, x, y)
+        fitted.append(self.lengthscale.numpy().copy())
+
+    monkeypatch.setattr(_gp.Surrogate, "__init__", recording)
+    method = KubetuneVariant(SPACE, seed=0, variant="mace-tied")
+    pending = method.ask(2)
+    while not fitted:
+        token, params = pending.pop(0)
+        method.tell(token, loss(params))
+        pending += method.ask(1)
+    lengthscales = fitted[0]
+    assert len(lengthscales) == 8
+    assert lengthscales[3] == lengthscales[4] == lengthscales[5] and lengthscales[6] == lengthscales[7]
+    assert len(set(np.round(lengthscales[:3], 12))) == 3  # the ordinal ones stay separate
+    assert len({*np.round(lengthscales, 12)}) == 5
