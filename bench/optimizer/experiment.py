@@ -1,10 +1,17 @@
 """Side-by-side runs of a few methods (e.g. a Bayesian variant) without touching the main results.
 
     .venv/bin/python -m bench.optimizer.experiment --methods kubetune-Bayesian,kubetune-Bayesian+yj \
-        --tasks DT-diabetes-mse,linear-breast-nll --settings 16x2 --seeds 3 --out /tmp/exp.jsonl
+        --tasks DT-diabetes-mse,linear-breast-nll --settings 16x2 --tuning-seeds 3 --out /tmp/exp.jsonl
 Scores use the frozen baseline where the problem has an entry. Runs already in ``--out`` whose
 fingerprints still match are reused, as the main harness reuses its store: a screen that was
 stopped continues where it stopped when started again with the same arguments.
+
+Every (setting, method) is compared with a yardstick on their common seeds: the mean score over
+the real-model problems, the paired 90 % interval of the lead, and on how many problems it holds
+(its score at least the yardstick's). The yardstick is the first method at the same setting, or
+``--against METHOD@ROUNDSxQ``, run alongside (issue 7's reference bar:
+``--against kubetune-Random@15x8`` beside ``--settings 15x2``). Screen variants on
+``--tuning-seeds N`` (seeds from ``TUNING_SEEDS_FROM``), never on the seeds the bars are measured on.
 
 ``--in-rounds`` runs the 2020 challenge's synchronous protocol instead of the operator's
 asynchronous one: ask ``q`` points, evaluate all of them, tell all, repeat. A method with a
@@ -18,11 +25,13 @@ import argparse
 from concurrent.futures import ProcessPoolExecutor
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from bench.optimizer import scoring
-from bench.optimizer.__main__ import BASELINE, _job, append_run, cached_runs, run_key, seed_list
+from bench.optimizer.__main__ import (BASELINE, TUNING_SEEDS_FROM, _job, append_run, cached_runs, run_key,
+                                      seed_list)
 
 
 def run_in_rounds(task_name: str, method: str, seed: int, rounds: int, q: int, threads: int = 1) -> dict:
@@ -75,6 +84,55 @@ def run_missing(jobs: list[tuple], out: Path, workers: int, in_rounds: bool = Fa
     return records
 
 
+def compared_with_yardstick(records: list[dict], problems: dict[str, dict],
+                            against: tuple[str, str] | None = None) -> list[dict[str, Any]]:
+    """Each (setting, method) of ``records`` beside its yardstick on the problems of ``problems``
+    (the frozen baseline's) that both ran, each problem on the seeds both ran: the yardstick is
+    ``against`` as (method, setting), or else the first method of ``records`` at the same setting."""
+    bests: dict[tuple[str, str], dict[str, dict[int, float]]] = {}
+    for r in records:
+        if r["task"] in problems:
+            bests.setdefault((r["setting"], r["method"]), {}).setdefault(r["task"], {})[r["seed"]] = min(r["losses"])
+    first_at: dict[str, str] = {}
+    for setting, method in bests:
+        first_at.setdefault(setting, method)
+    rows = []
+    for (setting, method), mine in bests.items():
+        yardstick = (against[1], against[0]) if against else (setting, first_at[setting])
+        if yardstick == (setting, method) or yardstick not in bests:
+            continue
+        paired: dict[str, tuple[list[float], list[float], float, float]] = {}
+        for task in sorted(set(mine) & set(bests[yardstick])):
+            seeds = sorted(set(mine[task]) & set(bests[yardstick][task]))
+            if seeds:
+                paired[task] = ([mine[task][s] for s in seeds], [bests[yardstick][task][s] for s in seeds],
+                                problems[task]["clip"], problems[task]["opt"])
+        if not paired:
+            continue
+        scores = [(scoring.problem_score(a, clip, opt), scoring.problem_score(b, clip, opt))
+                  for a, b, clip, opt in paired.values()]
+        # per problem, the interval the report's reference table uses: which misses are more than seed noise
+        intervals = {task: scoring.score_difference_interval(*problem) for task, problem in paired.items()}
+        rows.append({"setting": setting, "method": method, "yardstick": "@".join(reversed(yardstick)),
+                     "problems": len(paired), "seeds": min(len(a) for a, _, _, _ in paired.values()),
+                     "score": float(np.mean([a for a, _ in scores])),
+                     "yardstick_score": float(np.mean([b for _, b in scores])),
+                     "lead_interval": scoring.paired_score_difference_interval(list(paired.values())),
+                     "holds": sum(a >= b for a, b in scores),
+                     "ahead_beyond_noise": [task for task, (low, _) in intervals.items() if low > 0],
+                     "short_beyond_noise": [task for task, (_, high) in intervals.items() if high < 0]})
+    return rows
+
+
+def method_at_setting(text: str) -> tuple[str, str]:
+    """``METHOD@ROUNDSxQ`` as (method, setting)."""
+    method, _, setting = text.rpartition("@")
+    rounds, _, q = setting.partition("x")
+    if not (method and rounds.isdigit() and q.isdigit()):
+        raise argparse.ArgumentTypeError(f"{text!r} is not METHOD@ROUNDSxQ, e.g. kubetune-Random@15x8")
+    return method, setting
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--methods", required=True)
@@ -83,18 +141,25 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, default=3, help="seeds 0..N-1")
     parser.add_argument("--only-seeds", type=seed_list, default=None,
                         help="these seeds instead, e.g. 5-9 (more seeds later)")
+    parser.add_argument("--tuning-seeds", type=int, default=None,
+                        help=f"N seeds from {TUNING_SEEDS_FROM} instead, none of them a bar's: for variant screens")
+    parser.add_argument("--against", type=method_at_setting, default=None,
+                        help="the yardstick METHOD@ROUNDSxQ, run too (default: the first method at each setting)")
     parser.add_argument("--jobs", type=int, default=1)
     parser.add_argument("--out", default="/tmp/bench-experiment.jsonl")
     parser.add_argument("--in-rounds", action="store_true",
                         help="synchronous rounds (ask q, tell q) instead of the asynchronous protocol")
     args = parser.parse_args()
+    seeds = args.only_seeds or (range(TUNING_SEEDS_FROM, TUNING_SEEDS_FROM + args.tuning_seeds)
+                                if args.tuning_seeds else range(args.seeds))
+    runs = [(setting, m) for setting in args.settings.split(",") for m in args.methods.split(",")]
+    if args.against and (args.against[1], args.against[0]) not in runs:
+        runs.insert(0, (args.against[1], args.against[0]))
     jobs = []
-    for setting in args.settings.split(","):
+    for setting, m in runs:
         rounds, q = map(int, setting.split("x"))
-        for task in args.tasks.split(","):
-            for m in args.methods.split(","):
-                for seed in args.only_seeds or range(args.seeds):
-                    jobs.append((task, f"{setting}-rounds" if args.in_rounds else setting, rounds, q, m, seed))
+        label = f"{setting}-rounds" if args.in_rounds else setting
+        jobs += [(task, label, rounds, q, m, seed) for task in args.tasks.split(",") for seed in seeds]
     records = run_missing(jobs, Path(args.out), args.jobs, in_rounds=args.in_rounds)
     base = scoring.load_baseline(BASELINE).get("problems", {})
     from bench.optimizer.tasks import function_tasks
@@ -114,6 +179,14 @@ def main() -> None:
                   f"{np.mean([scoring.log10_regret(b, fns[task]) for b in bests]):.2f}")
         else:
             print(f"{task:22s} {setting:6s} {m:28s} mean best {np.mean(bests):.5g}")
+    against = (args.against[0], f"{args.against[1]}-rounds" if args.in_rounds else args.against[1]) if args.against else None
+    for row in compared_with_yardstick(records, base, against):
+        low, high = row["lead_interval"]
+        print(f"{row['setting']} {row['method']} against {row['yardstick']}: {row['problems']} problems, "
+              f"at least {row['seeds']} seeds each: mean score {row['score']:.2f} vs {row['yardstick_score']:.2f} "
+              f"(lead 90 %: {low:+.2f} to {high:+.2f}), holds on {row['holds']} of {row['problems']}; "
+              f"beyond seed noise ahead on {', '.join(row['ahead_beyond_noise']) or 'none'}, "
+              f"short on {', '.join(row['short_beyond_noise']) or 'none'}")
 
 
 if __name__ == "__main__":

@@ -1,10 +1,14 @@
-"""``experiment.py``: ``--in-rounds`` asks a batch only on complete data; a stopped screen continues."""
+"""``experiment.py``: ``--in-rounds`` asks a batch only on complete data; a stopped screen continues;
+the yardstick comparison pairs seeds."""
 
 from __future__ import annotations
 
 import json
+from argparse import ArgumentTypeError
 import sys
 from pathlib import Path
+
+import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
@@ -59,3 +63,42 @@ def test_a_stopped_screen_continues_from_its_out_file(tmp_path: Path) -> None:
     out.write_text("".join(json.dumps(r) + "\n" for r in stale))
     experiment.run_missing(jobs, out, workers=1)
     assert len(out.read_text().splitlines()) == 4  # both re-ran and were appended
+
+
+def _run(task: str, setting: str, method: str, seed: int, best: float) -> dict:
+    return {"task": task, "setting": setting, "method": method, "seed": seed, "losses": [best + 1.0, best]}
+
+
+PROBLEMS = {"a": {"clip": 10.0, "opt": 0.0}, "b": {"clip": 10.0, "opt": 0.0}}
+
+
+def test_the_yardstick_comparison_pairs_each_problem_on_the_seeds_both_ran() -> None:
+    records = [_run("a", "15x8", "random", s, 2.0) for s in (0, 1)] + [_run("b", "15x8", "random", s, 2.0) for s in (0, 1)]
+    records += [_run("a", "15x2", "bayes", 0, 0.0), _run("a", "15x2", "bayes", 1, 1.0),
+                _run("b", "15x2", "bayes", 0, 4.0), _run("b", "15x2", "bayes", 1, 4.0),
+                _run("b", "15x2", "bayes", 2, 0.0),  # a seed the yardstick lacks: left out
+                _run("branin", "15x2", "bayes", 0, 0.0)]  # no baseline entry: not a problem here
+    (row,) = experiment.compared_with_yardstick(records, PROBLEMS, against=("random", "15x8"))
+    assert (row["setting"], row["method"], row["yardstick"]) == ("15x2", "bayes", "random@15x8")
+    assert row["problems"] == 2 and row["seeds"] == 2
+    assert row["score"] == pytest.approx((95.0 + 60.0) / 2) and row["yardstick_score"] == pytest.approx(80.0)
+    assert row["holds"] == 1  # a (95 against 80), not b (60 against 80)
+    assert row["ahead_beyond_noise"] == ["a"] and row["short_beyond_noise"] == ["b"]  # every resample agrees
+    low, high = row["lead_interval"]
+    assert low <= row["score"] - row["yardstick_score"] <= high
+
+
+def test_without_against_each_setting_is_measured_against_its_first_method() -> None:
+    records = [_run("a", "16x2", "first", 0, 5.0), _run("a", "16x2", "second", 0, 0.0),
+               _run("a", "16x8", "first", 0, 0.0), _run("a", "16x8", "second", 0, 5.0)]
+    rows = {(r["setting"], r["method"]): r for r in experiment.compared_with_yardstick(records, PROBLEMS)}
+    assert set(rows) == {("16x2", "second"), ("16x8", "second")}
+    assert rows[("16x2", "second")]["yardstick"] == "first@16x2" and rows[("16x2", "second")]["holds"] == 1
+    assert rows[("16x8", "second")]["holds"] == 0
+
+
+def test_against_is_written_method_at_setting_and_a_typo_is_named() -> None:
+    assert experiment.method_at_setting("kubetune-Bayesian+mace-k05@15x8") == ("kubetune-Bayesian+mace-k05", "15x8")
+    for wrong in ("kubetune-Random", "kubetune-Random@15", "@15x8", "kubetune-Random@15x"):
+        with pytest.raises(ArgumentTypeError, match="is not METHOD@ROUNDSxQ"):
+            experiment.method_at_setting(wrong)

@@ -12,7 +12,8 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from bench.optimizer.__main__ import plan, seed_list  # noqa: E402
+from bench.optimizer.__main__ import (KUBETUNE_REFERENCE_SEEDS, REFERENCE_SEEDS, TUNING_SEEDS_FROM,  # noqa: E402
+                                      plan, seed_list)
 from bench.optimizer.methods import METHODS as ALL_METHODS  # noqa: E402
 
 METHODS = ["kubetune-Bayesian", "kubetune-Random", "optuna-TPE"]
@@ -61,6 +62,13 @@ def test_kubetune_runs_its_own_side_of_the_reference_bar_on_more_seeds_than_the_
     fewer = _seeds(plan(quick=False, seeds=5, methods=METHODS, only=["kNN-wine-nll"],
                         reference_seeds=20, kubetune_reference_seeds=10))
     assert fewer[("kNN-wine-nll", "ref-Random-120xq8", "kubetune-Random")] == set(range(20))
+
+
+def test_no_bar_is_measured_on_a_tuning_seed() -> None:
+    """Variant screens run from ``TUNING_SEEDS_FROM`` on: the full plan's seeds must stay below."""
+    jobs = plan(quick=False, seeds=5, methods=list(ALL_METHODS), only=None,
+                reference_seeds=REFERENCE_SEEDS, kubetune_reference_seeds=KUBETUNE_REFERENCE_SEEDS)
+    assert max(job[5] for job in jobs) == KUBETUNE_REFERENCE_SEEDS - 1 < TUNING_SEEDS_FROM
 
 
 def test_without_a_reference_seed_count_every_setting_runs_the_same_seeds() -> None:
