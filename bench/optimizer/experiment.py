@@ -29,7 +29,7 @@ from typing import Any
 
 import numpy as np
 
-from bench.optimizer import scoring
+from bench.optimizer import report, scoring
 from bench.optimizer.__main__ import (BASELINE, TUNING_SEEDS_FROM, _job, append_run, cached_runs, run_key,
                                       seed_list)
 
@@ -86,42 +86,44 @@ def run_missing(jobs: list[tuple], out: Path, workers: int, in_rounds: bool = Fa
 
 def compared_with_yardstick(records: list[dict], problems: dict[str, dict],
                             against: tuple[str, str] | None = None) -> list[dict[str, Any]]:
-    """Each (setting, method) of ``records`` beside its yardstick on the problems of ``problems``
-    (the frozen baseline's) that both ran, each problem on the seeds both ran: the yardstick is
-    ``against`` as (method, setting), or else the first method of ``records`` at the same setting."""
-    bests: dict[tuple[str, str], dict[str, dict[int, float]]] = {}
+    """Each (method, setting) of ``records`` beside its yardstick on the problems of ``problems``
+    (the frozen baseline's) that both ran, each problem on the seeds both ran, as the report's
+    reference table pairs them (``report.against_random``): the yardstick is ``against`` as
+    (method, setting), or else the first method of ``records`` at the same setting."""
+    runs: dict[tuple[str, str], dict[str, list[dict]]] = {}
     for r in records:
         if r["task"] in problems:
-            bests.setdefault((r["setting"], r["method"]), {}).setdefault(r["task"], {})[r["seed"]] = min(r["losses"])
+            runs.setdefault((r["method"], r["setting"]), {}).setdefault(r["task"], []).append(r)
     first_at: dict[str, str] = {}
-    for setting, method in bests:
+    for method, setting in runs:
         first_at.setdefault(setting, method)
     rows = []
-    for (setting, method), mine in bests.items():
-        yardstick = (against[1], against[0]) if against else (setting, first_at[setting])
-        if yardstick == (setting, method) or yardstick not in bests:
+    for (method, setting), mine in runs.items():
+        yardstick = against or (first_at[setting], setting)
+        if yardstick == (method, setting) or yardstick not in runs:
             continue
-        paired: dict[str, tuple[list[float], list[float], float, float]] = {}
-        for task in sorted(set(mine) & set(bests[yardstick])):
-            seeds = sorted(set(mine[task]) & set(bests[yardstick][task]))
-            if seeds:
-                paired[task] = ([mine[task][s] for s in seeds], [bests[yardstick][task][s] for s in seeds],
-                                problems[task]["clip"], problems[task]["opt"])
-        if not paired:
+        theirs = runs[yardstick]
+        compared = {task: row for task in sorted(mine.keys() & theirs.keys())
+                    if (row := report.against_random(mine[task], theirs[task], problems[task]))}
+        if not compared:
             continue
-        scores = [(scoring.problem_score(a, clip, opt), scoring.problem_score(b, clip, opt))
-                  for a, b, clip, opt in paired.values()]
-        # per problem, the interval the report's reference table uses: which misses are more than seed noise
-        intervals = {task: scoring.score_difference_interval(*problem) for task, problem in paired.items()}
-        rows.append({"setting": setting, "method": method, "yardstick": "@".join(reversed(yardstick)),
-                     "problems": len(paired), "seeds": min(len(a) for a, _, _, _ in paired.values()),
-                     "score": float(np.mean([a for a, _ in scores])),
-                     "yardstick_score": float(np.mean([b for _, b in scores])),
-                     "lead_interval": scoring.paired_score_difference_interval(list(paired.values())),
-                     "holds": sum(a >= b for a, b in scores),
-                     "ahead_beyond_noise": [task for task, (low, _) in intervals.items() if low > 0],
-                     "short_beyond_noise": [task for task, (_, high) in intervals.items() if high < 0]})
+        paired = [(_bests_on(mine[task], row["seed_list"]), _bests_on(theirs[task], row["seed_list"]),
+                   problems[task]["clip"], problems[task]["opt"]) for task, row in compared.items()]
+        rows.append({"setting": setting, "method": method, "yardstick": "@".join(yardstick),
+                     "problems": len(compared), "seeds": min(row["seeds"] for row in compared.values()),
+                     "score": float(np.mean([row["score"] for row in compared.values()])),
+                     "yardstick_score": float(np.mean([row["random_120_q8"] for row in compared.values()])),
+                     "lead_interval": scoring.paired_score_difference_interval(paired),
+                     "holds": sum(row["holds"] for row in compared.values()),
+                     "ahead_beyond_noise": [t for t, row in compared.items() if row["difference_interval_90"][0] > 0],
+                     "short_beyond_noise": [t for t, row in compared.items() if row["difference_interval_90"][1] < 0]})
     return rows
+
+
+def _bests_on(runs: list[dict], seeds: list[int]) -> list[float]:
+    """Each run's best loss, in the order of ``seeds``."""
+    best = {r["seed"]: min(r["losses"]) for r in runs}
+    return [best[seed] for seed in seeds]
 
 
 def method_at_setting(text: str) -> tuple[str, str]:
@@ -152,14 +154,17 @@ def main() -> None:
     args = parser.parse_args()
     seeds = args.only_seeds or (range(TUNING_SEEDS_FROM, TUNING_SEEDS_FROM + args.tuning_seeds)
                                 if args.tuning_seeds else range(args.seeds))
-    runs = [(setting, m) for setting in args.settings.split(",") for m in args.methods.split(",")]
-    if args.against and (args.against[1], args.against[0]) not in runs:
-        runs.insert(0, (args.against[1], args.against[0]))
+
+    def labelled(setting: str) -> str:
+        return f"{setting}-rounds" if args.in_rounds else setting
+
+    runs = [(m, setting) for setting in args.settings.split(",") for m in args.methods.split(",")]
+    if args.against and args.against not in runs:
+        runs.insert(0, args.against)
     jobs = []
-    for setting, m in runs:
+    for m, setting in runs:
         rounds, q = map(int, setting.split("x"))
-        label = f"{setting}-rounds" if args.in_rounds else setting
-        jobs += [(task, label, rounds, q, m, seed) for task in args.tasks.split(",") for seed in seeds]
+        jobs += [(task, labelled(setting), rounds, q, m, seed) for task in args.tasks.split(",") for seed in seeds]
     records = run_missing(jobs, Path(args.out), args.jobs, in_rounds=args.in_rounds)
     base = scoring.load_baseline(BASELINE).get("problems", {})
     from bench.optimizer.tasks import function_tasks
@@ -179,7 +184,7 @@ def main() -> None:
                   f"{np.mean([scoring.log10_regret(b, fns[task]) for b in bests]):.2f}")
         else:
             print(f"{task:22s} {setting:6s} {m:28s} mean best {np.mean(bests):.5g}")
-    against = (args.against[0], f"{args.against[1]}-rounds" if args.in_rounds else args.against[1]) if args.against else None
+    against = (args.against[0], labelled(args.against[1])) if args.against else None
     for row in compared_with_yardstick(records, base, against):
         low, high = row["lead_interval"]
         print(f"{row['setting']} {row['method']} against {row['yardstick']}: {row['problems']} problems, "

@@ -146,12 +146,12 @@ def analyse(records: list[dict], baseline: dict) -> dict[str, Any]:
         b, random_runs = problems.get(task), every_seed.get((task, REF_R, "kubetune-Random"))
         if not (b and random_runs):
             continue
-        thirty = _methods_against_random(every_seed, task, REF_B, random_runs, b)
+        thirty = _methodsagainst_random(every_seed, task, REF_B, random_runs, b)
         if KUBETUNE in thirty:
             ours = every_seed[(task, REF_B, KUBETUNE)]
             rows.append({"task": task, **thirty.pop(KUBETUNE),
                          "peers": _beside_kubetune(thirty, ours, b),
-                         "sixty": _beside_kubetune(_methods_against_random(every_seed, task, REF_B60, random_runs, b),
+                         "sixty": _beside_kubetune(_methodsagainst_random(every_seed, task, REF_B60, random_runs, b),
                                                    ours, b)})
     out["reference"] = {"rows": rows, **_reference_summary(rows),
                         **{key: _summaries_by_method(rows, key) for key in ("peers", "sixty")},
@@ -196,11 +196,12 @@ def _lead_interval(method: str, pairs: list[tuple | None]) -> tuple[float, float
     return scoring.paired_score_difference_interval([p for p in pairs if p is not None])
 
 
-def _against_random(runs: list[dict], random: list[dict], baseline: dict,
+def against_random(runs: list[dict], random: list[dict], baseline: dict,
                     interval: bool = True) -> dict[str, Any] | None:
     """One method's runs (30 or 60 trials at q 2) against Random's 120 at q 8 on the
     seeds both ran, paired by seed (``None`` without a common seed); with ``interval``, the
-    bootstrap interval of the difference too (the costly part: seconds per call)."""
+    bootstrap interval of the difference too (the costly part: seconds per call). ``experiment.py``
+    passes any yardstick's runs as ``random``."""
     own_best = {r["seed"]: min(r["losses"]) for r in runs}
     random_best = {r["seed"]: min(r["losses"]) for r in random}
     seeds = sorted(own_best.keys() & random_best.keys())
@@ -246,10 +247,10 @@ def equal_method_holds(random_bests: dict[str, list[float]], problems: dict[str,
             "high": float(np.percentile(held, 95)), "all": float(np.mean(held == len(random_bests)))}
 
 
-def _methods_against_random(every_seed: dict[tuple[str, str, str], list[dict]], task: str, setting: str,
+def _methodsagainst_random(every_seed: dict[tuple[str, str, str], list[dict]], task: str, setting: str,
                             random: list[dict], baseline: dict) -> dict[str, dict[str, Any]]:
-    """``_against_random`` for every method with runs of ``task`` in ``setting`` on a seed Random has."""
-    compared = {m: _against_random(every_seed.get((task, setting, m), []), random, baseline) for m in METHODS}
+    """``against_random`` for every method with runs of ``task`` in ``setting`` on a seed Random has."""
+    compared = {m: against_random(every_seed.get((task, setting, m), []), random, baseline) for m in METHODS}
     return {m: row for m, row in compared.items() if row}
 
 
@@ -302,7 +303,7 @@ def _budgets(every_seed: dict[tuple[str, str, str], list[dict]], tasks: list[str
 
     def by_budget(runs: dict[str, list[dict]]) -> dict[str, Any]:
         # the table shows holds and means only: no bootstrap intervals (they cost ~50 s a report)
-        summaries = {k: _reference_summary([row for t in tasks if (row := _against_random(
+        summaries = {k: _reference_summary([row for t in tasks if (row := against_random(
             [first_trials(r, k) for r in runs[t]], every_seed[(t, REF_R, "kubetune-Random")], problems[t],
             interval=False))]) for k in BUDGETS}
         holding = [k for k in BUDGETS if all(summaries[j]["fraction"] == 1 for j in BUDGETS if j >= k)]
