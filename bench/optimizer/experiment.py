@@ -10,7 +10,8 @@ Every (setting, method) is compared with a yardstick on their common seeds: the 
 the real-model problems, the paired 90 % interval of the lead, and on how many problems it holds
 (its score at least the yardstick's). The yardstick is the first method at the same setting, or
 ``--against METHOD@ROUNDSxQ``, run alongside (issue 7's reference bar:
-``--against kubetune-Random@15x8`` beside ``--settings 15x2``). Screen variants on
+``--against kubetune-Random@15x8`` beside ``--settings 15x2``). Each setting with more than one
+method then gets their median ranks over the real-model problems (issue 7's median-rank bar). Screen variants on
 ``--tuning-seeds N`` (seeds from ``TUNING_SEEDS_FROM``), never on the seeds the bars are measured on.
 
 ``--in-rounds`` runs the 2020 challenge's synchronous protocol instead of the operator's
@@ -120,6 +121,22 @@ def compared_with_yardstick(records: list[dict], problems: dict[str, dict],
     return rows
 
 
+def median_ranks(records: list[dict], problems: dict[str, dict]) -> dict[str, dict[str, tuple[float, int]]]:
+    """Each method's median rank (1 = best) and number of problems, by setting, over the problems of
+    ``problems``: issue 7's median-rank bar on these runs (the report's ranking, each problem on the
+    seeds that all methods at its setting completed). Settings with a single method are left out."""
+    out = {}
+    for setting, by_task in report.model_ranks(records, problems, sorted({r["setting"] for r in records})).items():
+        ranks: dict[str, list[float]] = {}
+        for ranked in by_task.values():
+            for method, rank in ranked.items():
+                ranks.setdefault(method, []).append(rank)
+        if len(ranks) > 1:
+            medians = {m: (float(np.median(v)), len(v)) for m, v in ranks.items()}
+            out[setting] = dict(sorted(medians.items(), key=lambda kv: kv[1][0]))
+    return out
+
+
 def _bests_on(runs: list[dict], seeds: list[int]) -> list[float]:
     """Each run's best loss, in the order of ``seeds``."""
     best = {r["seed"]: min(r["losses"]) for r in runs}
@@ -192,6 +209,9 @@ def main() -> None:
               f"(lead 90 %: {low:+.2f} to {high:+.2f}), holds on {row['holds']} of {row['problems']}; "
               f"beyond seed noise ahead on {', '.join(row['ahead_beyond_noise']) or 'none'}, "
               f"short on {', '.join(row['short_beyond_noise']) or 'none'}")
+    for setting, ranks in median_ranks(records, base).items():
+        print(f"{setting} median rank over the problems (1 = best; each problem on the seeds all its methods ran): "
+              + ", ".join(f"{m} {rank:.2f} ({n} problems)" for m, (rank, n) in ranks.items()))
 
 
 if __name__ == "__main__":

@@ -99,15 +99,32 @@ def _rank(values: dict[str, float]) -> dict[str, float]:
     return ranks
 
 
+def _normalised(runs: list[dict], problem: dict) -> float:
+    return scoring.problem_normalised([min(r["losses"]) for r in runs], problem["clip"], problem["opt"])
+
+
+def model_ranks(records: list[dict], problems: dict[str, dict], settings: list[str],
+                methods: list[str] | None = None) -> dict[str, dict[str, dict[str, float]]]:
+    """Ranks (1 = best) by setting and real-model problem of ``problems``: each (problem, setting)
+    compares its methods on the seeds that all of them completed. ``methods`` limits and orders
+    them (ties keep that order); by default every method of the records, by name."""
+    groups = _group(records)
+    tasks = sorted({t for t, _, _ in groups if _is_model(t) and t in problems})
+    ranked: dict[str, dict[str, dict[str, float]]] = {}
+    for setting in settings:
+        for task in tasks:
+            present = methods or sorted({m for t, s, m in groups if (t, s) == (task, setting)})
+            scores = {m: _normalised(groups[(task, setting, m)], problems[task]) for m in present
+                      if (task, setting, m) in groups}
+            ranked.setdefault(setting, {})[task] = _rank(scores)
+    return ranked
+
+
 def analyse(records: list[dict], baseline: dict) -> dict[str, Any]:
     groups, every_seed = _group(records), _by_method(records)
     problems = baseline.get("problems", {})
     out: dict[str, Any] = {"model": {}, "function": {}, "ranks": defaultdict(list), "reference": {}, "repeats": {}}
     model_tasks = sorted({t for t, _, _ in groups if _is_model(t)})
-
-    def normalised(runs: list[dict], task: str) -> float:
-        b = problems[task]
-        return scoring.problem_normalised([min(r["losses"]) for r in runs], b["clip"], b["opt"])
 
     def paired_with_kubetune(task: str, setting: str, runs: list[dict]) -> tuple | None:
         """(kubetune's bests, the method's bests, clip, opt) seed by seed, if kubetune ran them all."""
@@ -118,18 +135,18 @@ def analyse(records: list[dict], baseline: dict) -> dict[str, Any]:
         seeds = sorted(theirs)
         return [ours[s] for s in seeds], [theirs[s] for s in seeds], problems[task]["clip"], problems[task]["opt"]
 
+    for by_task in model_ranks(records, problems, MAIN_SETTINGS, METHODS).values():
+        for ranks in by_task.values():
+            for m, rank in ranks.items():
+                out["ranks"][m].append(rank)
     for setting in MAIN_SETTINGS:
         per_method: dict[str, dict[str, float]] = defaultdict(dict)
         pairs: dict[str, list[tuple | None]] = defaultdict(list)
         for task in [t for t in model_tasks if t in problems]:
-            paired = {m: normalised(groups[(task, setting, m)], task) for m in METHODS
-                      if (task, setting, m) in groups}
-            for m, rank in _rank(paired).items():
-                out["ranks"][m].append(rank)
             for m in METHODS:
                 runs = every_seed.get((task, setting, m))
                 if runs:  # a method's score uses every seed it has; kubetune's beside it the same seeds
-                    per_method[m][task] = normalised(runs, task)
+                    per_method[m][task] = _normalised(runs, problems[task])
                     pairs[m].append(paired_with_kubetune(task, setting, runs))
         out["repeats"][setting] = {m: float(np.mean([scoring.repeated_fraction(r["losses"]) for t in d
                                                       for r in every_seed[(t, setting, m)]]))

@@ -102,3 +102,16 @@ def test_against_is_written_method_at_setting_and_a_typo_is_named() -> None:
     for wrong in ("kubetune-Random", "kubetune-Random@15", "@15x8", "kubetune-Random@15x"):
         with pytest.raises(ArgumentTypeError, match="is not METHOD@ROUNDSxQ"):
             experiment.method_at_setting(wrong)
+
+
+def test_median_ranks_rank_each_problem_on_the_seeds_all_its_methods_ran() -> None:
+    records = [_run("a", "16x2", "x", 0, 1.5), _run("a", "16x2", "y", 0, 2.0), _run("a", "16x2", "z", 0, 2.0),
+               _run("a", "16x2", "z", 1, 0.0),  # only z ran seed 1: left out, else z would rank first on a
+               _run("b", "16x2", "x", 0, 3.0), _run("b", "16x2", "y", 0, 1.0), _run("b", "16x2", "z", 0, 2.0),
+               _run("branin", "16x2", "z", 0, 0.0),  # no baseline entry: not ranked
+               _run("a", "16x8", "x", 0, 1.0)]  # a setting with one method: no ranking
+    ranks = experiment.median_ranks(records, PROBLEMS)
+    assert list(ranks) == ["16x2"]
+    # a: x 1, y and z tied 2.5; b: y 1, z 2, x 3
+    assert ranks["16x2"] == {"y": (1.75, 2), "x": (2.0, 2), "z": (2.25, 2)}
+    assert list(ranks["16x2"]) == ["y", "x", "z"]  # best first
