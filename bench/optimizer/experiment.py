@@ -11,8 +11,9 @@ the real-model problems, the paired 90 % interval of the lead, and on how many p
 (its score at least the yardstick's). The yardstick is the first method at the same setting, or
 ``--against METHOD@ROUNDSxQ``, run alongside (issue 7's reference bar:
 ``--against kubetune-Random@15x8`` beside ``--settings 15x2``). Each setting with more than one
-method then gets their median ranks over the real-model problems (issue 7's median-rank bar). Screen variants on
-``--tuning-seeds N`` (seeds from ``TUNING_SEEDS_FROM``), never on the seeds the bars are measured on.
+method then gets their median ranks over the real-model problems (issue 7's median-rank bar).
+Screen variants on ``--tuning-seeds N`` (seeds from ``TUNING_SEEDS_FROM``), never on the seeds the
+bars are measured on.
 
 ``--in-rounds`` runs the 2020 challenge's synchronous protocol instead of the operator's
 asynchronous one: ask ``q`` points, evaluate all of them, tell all, repeat. A method with a

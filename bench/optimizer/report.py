@@ -110,11 +110,11 @@ def model_ranks(records: list[dict], problems: dict[str, dict], settings: list[s
     them (ties keep that order); by default every method of the records, by name."""
     groups = _group(records)
     tasks = sorted({t for t, _, _ in groups if _is_model(t) and t in problems})
+    order = methods or sorted({m for _, _, m in groups})
     ranked: dict[str, dict[str, dict[str, float]]] = {}
     for setting in settings:
         for task in tasks:
-            present = methods or sorted({m for t, s, m in groups if (t, s) == (task, setting)})
-            scores = {m: _normalised(groups[(task, setting, m)], problems[task]) for m in present
+            scores = {m: _normalised(groups[(task, setting, m)], problems[task]) for m in order
                       if (task, setting, m) in groups}
             ranked.setdefault(setting, {})[task] = _rank(scores)
     return ranked
@@ -163,12 +163,12 @@ def analyse(records: list[dict], baseline: dict) -> dict[str, Any]:
         b, random_runs = problems.get(task), every_seed.get((task, REF_R, "kubetune-Random"))
         if not (b and random_runs):
             continue
-        thirty = _methodsagainst_random(every_seed, task, REF_B, random_runs, b)
+        thirty = _methods_against_random(every_seed, task, REF_B, random_runs, b)
         if KUBETUNE in thirty:
             ours = every_seed[(task, REF_B, KUBETUNE)]
             rows.append({"task": task, **thirty.pop(KUBETUNE),
                          "peers": _beside_kubetune(thirty, ours, b),
-                         "sixty": _beside_kubetune(_methodsagainst_random(every_seed, task, REF_B60, random_runs, b),
+                         "sixty": _beside_kubetune(_methods_against_random(every_seed, task, REF_B60, random_runs, b),
                                                    ours, b)})
     out["reference"] = {"rows": rows, **_reference_summary(rows),
                         **{key: _summaries_by_method(rows, key) for key in ("peers", "sixty")},
@@ -214,7 +214,7 @@ def _lead_interval(method: str, pairs: list[tuple | None]) -> tuple[float, float
 
 
 def against_random(runs: list[dict], random: list[dict], baseline: dict,
-                    interval: bool = True) -> dict[str, Any] | None:
+                   interval: bool = True) -> dict[str, Any] | None:
     """One method's runs (30 or 60 trials at q 2) against Random's 120 at q 8 on the
     seeds both ran, paired by seed (``None`` without a common seed); with ``interval``, the
     bootstrap interval of the difference too (the costly part: seconds per call). ``experiment.py``
@@ -264,7 +264,7 @@ def equal_method_holds(random_bests: dict[str, list[float]], problems: dict[str,
             "high": float(np.percentile(held, 95)), "all": float(np.mean(held == len(random_bests)))}
 
 
-def _methodsagainst_random(every_seed: dict[tuple[str, str, str], list[dict]], task: str, setting: str,
+def _methods_against_random(every_seed: dict[tuple[str, str, str], list[dict]], task: str, setting: str,
                             random: list[dict], baseline: dict) -> dict[str, dict[str, Any]]:
     """``against_random`` for every method with runs of ``task`` in ``setting`` on a seed Random has."""
     compared = {m: against_random(every_seed.get((task, setting, m), []), random, baseline) for m in METHODS}
