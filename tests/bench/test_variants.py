@@ -23,6 +23,16 @@ def loss(p: dict) -> float:
     return (p["x"] - 1.0) ** 2 + (np.log10(p["lr"]) + 2.0) ** 2 + 0.1 * abs(p["n"] - 7) + (p["kind"] != "b")
 
 
+def _run_until(method: KubetuneVariant, recorded: list) -> None:
+    """Tell results and ask again, two trials pending, until a recording patch saw the first
+    model-based ask."""
+    pending = method.ask(2)
+    while not recorded:
+        token, params = pending.pop(0)
+        method.tell(token, loss(params))
+        pending += method.ask(1)
+
+
 @pytest.mark.parametrize("variant", sorted(VARIANTS))
 def test_variant_completes_model_based_asks(variant: str) -> None:
     method = KubetuneVariant(SPACE, seed=0, variant=variant)
@@ -80,14 +90,34 @@ def test_tied_variant_fits_one_lengthscale_per_categorical_parameter(monkeypatch
         fitted.append(self.lengthscale.numpy().copy())
 
     monkeypatch.setattr(_gp.Surrogate, "__init__", recording)
-    method = KubetuneVariant(SPACE, seed=0, variant="mace-tied")
-    pending = method.ask(2)
-    while not fitted:
-        token, params = pending.pop(0)
-        method.tell(token, loss(params))
-        pending += method.ask(1)
+    _run_until(KubetuneVariant(SPACE, seed=0, variant="mace-tied"), fitted)
     lengthscales = fitted[0]
     assert len(lengthscales) == 8
     assert lengthscales[3] == lengthscales[4] == lengthscales[5] and lengthscales[6] == lengthscales[7]
     assert len(set(np.round(lengthscales[:3], 12))) == 3  # the ordinal ones stay separate
     assert len({*np.round(lengthscales, 12)}) == 5
+
+
+def test_evolved_front_adds_mutants_of_scored_candidates(monkeypatch) -> None:
+    """``mace-evolve``: a model-based ask scores the sampled candidates plus 3 x 256 mutants, each
+    a copy of an earlier candidate with at least one coordinate moved (unless clipped back onto
+    the bound it sat on) and most left exactly as they were (each moves with probability 2/d; SPACE has d = 8), inside the unit cube."""
+    from kubetune.strategies import _gp
+
+    scored: list[np.ndarray] = []
+    original = _gp.Surrogate.maximise_log_ei
+
+    def recording(self, candidates, *args):
+        scored.append(candidates)
+        return original(self, candidates, *args)
+
+    monkeypatch.setattr(_gp.Surrogate, "maximise_log_ei", recording)
+    _run_until(KubetuneVariant(SPACE, seed=0, variant="mace-evolve"), scored)
+    pool = scored[0]
+    assert ((pool >= 0.0) & (pool <= 1.0)).all()
+    sampled, mutants = pool[:-768], pool[-768:]
+    assert len(sampled) == 1024 + 5 * 32
+    first = mutants[:256]
+    unchanged = (first[:, None, :] == sampled[None, :, :]).sum(axis=2).max(axis=1)  # closest parent
+    assert (unchanged <= 7).mean() > 0.9  # moved (a move past a bound its parent sits on is clipped back)
+    assert np.median(unchanged) >= 5  # ... and kept most coordinates of one sampled candidate
