@@ -99,9 +99,10 @@ def test_tied_variant_fits_one_lengthscale_per_categorical_parameter(monkeypatch
 
 
 def test_evolved_front_adds_mutants_of_scored_candidates(monkeypatch) -> None:
-    """``mace-evolve``: a model-based ask scores the sampled candidates plus 3 x 256 mutants, each
-    a copy of an earlier candidate with at least one coordinate moved (unless clipped back onto
-    the bound it sat on) and most left exactly as they were (each moves with probability 2/d; SPACE has d = 8), inside the unit cube."""
+    """``mace-evolve``: a model-based ask scores the sampled candidates plus 3 x 256 mutants inside
+    the unit cube, each a copy of an earlier candidate with at least one coordinate moved (unless
+    clipped back onto the bound it sat on) and most left exactly as they were (each moves with
+    probability 2/d; SPACE has d = 8)."""
     from kubetune.strategies import _gp
 
     scored: list[np.ndarray] = []
