@@ -183,3 +183,17 @@ def test_a_method_as_good_as_random_holds_on_about_half_the_problems() -> None:
     assert 0.07 < equal["all"] < 0.18  # all three coins: 1/8
     assert equal["low"] >= 1 and equal["high"] <= 4
     assert report.equal_method_holds({"p0": [0.3]}, problems) is None
+
+
+def test_the_overall_median_rank_counts_real_model_problems_and_test_functions() -> None:
+    """``ranks.overall_median_ranks``: a method ranks on each problem-setting it ran, functions by regret."""
+    from bench.optimizer.ranks import overall_median_ranks
+
+    def branin(method: str, regret: float) -> dict:
+        return dict(_run(method, "branin", 0, 0.0), setting="8x4", losses=[report.FUNCTIONS["branin"].optimum + regret])
+
+    a, b, c = "kubetune-Bayesian", "optuna-GP", "HEBO"
+    records = [_run(a, "p1", 0, 0.1), _run(b, "p1", 0, 0.5), _run(a, "p2", 0, 0.6), _run(b, "p2", 0, 0.2),
+               _run(a, "p3", 0, 0.1), _run(b, "p3", 0, 0.3), branin(a, 1e-3), branin(b, 1.0), branin(c, 1e-2)]
+    # kubetune 1, 2, 1 on p1-p3 and 1 on branin; Optuna GP 2, 1, 2 and 3; HEBO only branin, 2
+    assert overall_median_ranks(records, BASELINE) == {a: (1.0, 4), b: (2.0, 4), c: (2.0, 1)}

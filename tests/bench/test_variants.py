@@ -5,6 +5,7 @@ run would record only that error (``+pt`` did, unnoticed, until this test)."""
 from __future__ import annotations
 
 import sys
+from types import SimpleNamespace
 from pathlib import Path
 
 import numpy as np
@@ -122,3 +123,18 @@ def test_evolved_front_adds_mutants_of_scored_candidates(monkeypatch) -> None:
     unchanged = (first[:, None, :] == sampled[None, :, :]).sum(axis=2).max(axis=1)  # closest parent
     assert (unchanged <= 7).mean() > 0.9  # moved (a move past a bound its parent sits on is clipped back)
     assert np.median(unchanged) >= 5  # ... and kept most coordinates of one sampled candidate
+
+
+def test_evolution_guard_keeps_only_front_members_off_plateaus() -> None:
+    """``mace-evolve-off``: a front member whose nearest scored point returned a repeated loss is on
+    a plateau and parents no mutants; one nearest a unique loss does."""
+    import torch
+
+    from bench.optimizer.variants import _off_plateaus
+
+    scored = SimpleNamespace(x=torch.tensor([[0.0, 0.0], [1.0, 1.0], [0.0, 1.0]], dtype=torch.float64),
+                             y=torch.tensor([0.3, 0.3, -1.2], dtype=torch.float64))
+    front = np.array([[0.1, 0.0], [0.9, 0.8], [0.1, 0.9]])
+    assert np.array_equal(_off_plateaus(front, scored), front[2:])
+    scored.y[1] = 0.5  # no loss repeats: no plateau
+    assert np.array_equal(_off_plateaus(front, scored), front)
