@@ -670,6 +670,9 @@ VARIANTS: dict[str, list[Patch]] = {
     "mace-catswap": [_category_swaps(0.25)],
     # the design opens with the centre of the ranges, one per category (Vizier opens with the centre)
     "mace-centres": [_centred_design()],
+    # a larger design (15 points from 5 parameters; 10 today): on Hartmann-6 the seed's early
+    # trials decide which basin a run ends in, and the 7-point design traps more runs (session 33)
+    "mace-init-3d": [_initial_design_size(lambda d: max(6, min(3 * d, 15)))],
     # one lengthscale per categorical parameter, not per one-hot coordinate (an exchangeable kernel)
     "mace-tied": _tied_category_lengthscales(),
     # the front evolved from the sampled one (HEBO runs NSGA-II on MACE), not only sampled
