@@ -89,12 +89,16 @@ def current(record: dict) -> bool:
             and record.get("task_fingerprint") == task_fingerprint(record["task"]))
 
 
+def read_runs(path: Path) -> list[dict]:
+    """Every record of a run file (JSON lines), as stored."""
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+
 def cached_runs(path: Path) -> list[dict]:
     """The runs in ``path`` that are still current (failed runs are retried)."""
     if not path.exists():
         return []
-    records = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
-    return [r for r in records if "error" not in r and current(r)]
+    return [r for r in read_runs(path) if "error" not in r and current(r)]
 
 
 @contextmanager

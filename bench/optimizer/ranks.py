@@ -13,16 +13,15 @@ bar a method was measured on.
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
+from typing import Any
 
 from bench.optimizer import report, scoring
-from bench.optimizer.__main__ import BASELINE
+from bench.optimizer.__main__ import BASELINE, read_runs
 
 
-def overall_median_ranks(records: list[dict], baseline: dict) -> dict[str, tuple[float, int]]:
-    """(median rank, number of problem-settings ranked) per method, best first."""
-    analysis = report.analyse(records, baseline)
+def overall_median_ranks(analysis: dict[str, Any]) -> dict[str, tuple[float, int]]:
+    """(median rank, number of problem-settings ranked) per method of ``report.analyse``'s result, best first."""
     ranks = {m: (rank, len(analysis["ranks"][m])) for m, rank in analysis["median_rank"].items()}
     return dict(sorted(ranks.items(), key=lambda kv: kv[1][0]))
 
@@ -31,13 +30,12 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("files", nargs="+", type=Path, help="run files (JSON lines, as experiment.py writes)")
     args = parser.parse_args()
-    records = [json.loads(line) for path in args.files for line in path.read_text().splitlines() if line.strip()]
-    baseline = scoring.load_baseline(BASELINE)
-    for problem, stats in report.analyse(records, baseline)["function"].items():
+    analysis = report.analyse([r for path in args.files for r in read_runs(path)], scoring.load_baseline(BASELINE))
+    for problem, stats in analysis["function"].items():
         print(f"{problem:16s} mean log10 regret: " + ", ".join(
             f"{m} {s['mean_log10']:.2f} ({s['seeds']} seeds)" for m, s in sorted(stats.items(), key=lambda kv: kv[1]["mean_log10"])))
     print("median rank over all problems and settings (1 = best): " + ", ".join(
-        f"{m} {rank:.1f} ({n} problems)" for m, (rank, n) in overall_median_ranks(records, baseline).items()))
+        f"{m} {rank:.1f} ({n} problems)" for m, (rank, n) in overall_median_ranks(analysis).items()))
 
 
 if __name__ == "__main__":

@@ -196,4 +196,4 @@ def test_the_overall_median_rank_counts_real_model_problems_and_test_functions()
     records = [_run(a, "p1", 0, 0.1), _run(b, "p1", 0, 0.5), _run(a, "p2", 0, 0.6), _run(b, "p2", 0, 0.2),
                _run(a, "p3", 0, 0.1), _run(b, "p3", 0, 0.3), branin(a, 1e-3), branin(b, 1.0), branin(c, 1e-2)]
     # kubetune 1, 2, 1 on p1-p3 and 1 on branin; Optuna GP 2, 1, 2 and 3; HEBO only branin, 2
-    assert overall_median_ranks(records, BASELINE) == {a: (1.0, 4), b: (2.0, 4), c: (2.0, 1)}
+    assert overall_median_ranks(report.analyse(records, BASELINE)) == {a: (1.0, 4), b: (2.0, 4), c: (2.0, 1)}

@@ -5,8 +5,8 @@ run would record only that error (``+pt`` did, unnoticed, until this test)."""
 from __future__ import annotations
 
 import sys
-from types import SimpleNamespace
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
