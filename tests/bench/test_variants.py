@@ -138,3 +138,28 @@ def test_evolution_guard_keeps_only_front_members_off_plateaus() -> None:
     assert np.array_equal(_off_plateaus(front, scored), front[2:])
     scored.y[1] = 0.5  # no loss repeats: no plateau
     assert np.array_equal(_off_plateaus(front, scored), front)
+
+
+def test_lcb_minimisers_improve_on_their_starts() -> None:
+    """``mace-lcb-opt``: each minimiser's LCB is at most its start's (the pool's lowest), at least
+    one strictly lower (the starts are random points, not minima), and all stay in the unit cube."""
+    import torch
+
+    from bench.optimizer.variants import _lcb_minimisers
+    from kubetune.strategies._gp import DTYPE, Surrogate
+
+    rng = np.random.default_rng(0)
+    x = rng.random((12, 3))
+    surrogate = Surrogate.fit(x, ((x - 0.3) ** 2).sum(axis=1))
+    pool = rng.random((200, 3))
+
+    def lcb(points):
+        with torch.no_grad():
+            mean, variance = surrogate.predict(torch.as_tensor(points, dtype=DTYPE))
+        return (mean - 2.0 * variance.sqrt()).numpy()
+
+    minimisers = _lcb_minimisers(surrogate, pool, 2.0, starts=4, max_iter=50)
+    starts = np.sort(lcb(pool))[:4]
+    assert minimisers.shape == (4, 3) and ((minimisers >= 0.0) & (minimisers <= 1.0)).all()
+    assert np.sort(lcb(minimisers)).max() <= starts.max() + 1e-9
+    assert lcb(minimisers).min() < starts.min() - 1e-6
