@@ -179,6 +179,13 @@ def _off_plateaus(front: np.ndarray, surrogate: Any) -> np.ndarray:
     return front[~on_plateau[nearest]]
 
 
+def _strategy_lcb_weight(surrogate: Any, space: Any) -> float:
+    """MACE's LCB weight as the strategy sets it for ``surrogate``: from the points the GP holds
+    (observations and fantasies) and the number of parameters."""
+    from kubetune.strategies.bayesian import _lcb_weight
+    return _lcb_weight(len(surrogate.y), len(space.parameters))
+
+
 def _candidates_seen_by_surrogate(extend: Callable[..., np.ndarray]) -> list[Patch]:
     """A pair of patches for candidate steps that need the GP: the strategy's proposal step
     records the surrogate it scores with (and the strategy), and the candidate step passes its
@@ -214,11 +221,11 @@ def _evolved_front(generations: int = 3, children: int = 256, step: float = 0.1,
     (unguarded, the evolution lost DT-breast-nll at every setting)."""
 
     def evolve(strategy, space, pool, surrogate, rng):
-        from kubetune.strategies.bayesian import _lcb_weight, _non_dominated
+        from kubetune.strategies.bayesian import _non_dominated
         points = len(surrogate.y)
         until = strategy.improvement_margin_until
         margin = strategy.improvement_margin if until is None or points < until else 0.0
-        kappa = _lcb_weight(points, len(space.parameters))
+        kappa = _strategy_lcb_weight(surrogate, space)
         moves = min(1.0, 2.0 / space.dim)
         for _ in range(generations):
             front = pool[_non_dominated(surrogate.mace_objectives(space.round_trip(pool), kappa, margin))]
@@ -269,8 +276,7 @@ def _optimised_lcb(starts: int = 5, max_iter: int = 50) -> list[Patch]:
     acquisition). Tried against Hartmann-6's second basin (13 of kubetune's 30 runs)."""
 
     def extend(strategy, space, pool, surrogate, rng):
-        from kubetune.strategies.bayesian import _lcb_weight
-        kappa = _lcb_weight(len(surrogate.y), len(space.parameters))
+        kappa = _strategy_lcb_weight(surrogate, space)
         return np.concatenate([pool, _lcb_minimisers(surrogate, pool, kappa, starts, max_iter)])
 
     return _candidates_seen_by_surrogate(extend)
@@ -296,8 +302,7 @@ def _lcb_share(share: float) -> Patch:
         def best_untaken(self, space, surrogate, taken, incumbents, rng):
             if rng.random() >= share:
                 return original(self, space, surrogate, taken, incumbents, rng)
-            from kubetune.strategies.bayesian import _lcb_weight
-            kappa = _lcb_weight(len(surrogate.y), len(space.parameters))
+            kappa = _strategy_lcb_weight(surrogate, space)
             pool = self._candidates(space, incumbents, rng)
             pool = np.concatenate([_lcb_minimisers(surrogate, pool, kappa, self.n_starts, self.acquisition_iterations),
                                    pool])
@@ -536,9 +541,10 @@ def _informative_only(relative_sd: float) -> Patch:
                 x = torch.as_tensor(projected, dtype=DTYPE)
                 scores = surrogate.log_ei(x).numpy()
                 sd = surrogate.predict(x)[1].sqrt().numpy()
-            informative = sd >= relative_sd * np.sqrt(surrogate.prior_variance)
+            # uninformative points, and any non-finite log-EI, are never proposed
+            eligible = (sd >= relative_sd * np.sqrt(surrogate.prior_variance)) & np.isfinite(scores)
             order = np.argsort(-scores, kind="stable")
-            return _first_untaken(space, taken, projected, order[informative[order]])
+            return _first_untaken(space, taken, projected, order[eligible[order]])
         return best_untaken
 
     return _replacing(STRATEGY, "_best_untaken", make)
