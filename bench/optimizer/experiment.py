@@ -126,8 +126,8 @@ def median_ranks(records: list[dict], problems: dict[str, dict]) -> dict[str, di
     """Each method's median rank (1 = best) and number of problems, by setting, over the problems of
     ``problems``: issue 7's median-rank bar on these runs (the report's ranking, each problem on the
     seeds that all methods at its setting completed). Settings with a single method are left out."""
-    out = {}
-    for setting, by_task in report.model_ranks(records, problems, sorted({r["setting"] for r in records})).items():
+    out, settings = {}, sorted({r["setting"] for r in records})
+    for setting, by_task in report.model_ranks(report.common_seed_groups(records), problems, settings).items():
         ranks: dict[str, list[float]] = {}
         for ranked in by_task.values():
             for method, rank in ranked.items():

@@ -65,11 +65,10 @@ def _by_method(records: list[dict]) -> dict[tuple[str, str, str], list[dict]]:
     return groups
 
 
-def _group(records: list[dict]) -> dict[tuple[str, str, str], list[dict]]:
-    """Runs by (problem, setting, method), keeping only the seeds that every method of that
-    (problem, setting) completed: ranks and curves compare methods on the same seeds even when
-    one method's run is partial."""
-    groups = _by_method(records)
+def _on_common_seeds(groups: dict[tuple[str, str, str], list[dict]]) -> dict[tuple[str, str, str], list[dict]]:
+    """``_by_method``'s groups, keeping only the seeds that every method of that (problem, setting)
+    completed: ranks and curves compare methods on the same seeds even when one method's run is
+    partial."""
     seeds: dict[tuple[str, str], set] = {}
     for (task, setting, _), runs in groups.items():
         s = {r["seed"] for r in runs}
@@ -103,12 +102,17 @@ def _normalised(runs: list[dict], problem: dict) -> float:
     return scoring.problem_normalised([min(r["losses"]) for r in runs], problem["clip"], problem["opt"])
 
 
-def model_ranks(records: list[dict], problems: dict[str, dict], settings: list[str],
+def common_seed_groups(records: list[dict]) -> dict[tuple[str, str, str], list[dict]]:
+    """Completed runs by (problem, setting, method), on the seeds every method there completed."""
+    return _on_common_seeds(_by_method(records))
+
+
+def model_ranks(groups: dict[tuple[str, str, str], list[dict]], problems: dict[str, dict], settings: list[str],
                 methods: list[str] | None = None) -> dict[str, dict[str, dict[str, float]]]:
     """Ranks (1 = best) by setting and real-model problem of ``problems``: each (problem, setting)
-    compares its methods on the seeds that all of them completed. ``methods`` limits and orders
-    them (ties keep that order); by default every method of the records, by name."""
-    groups = _group(records)
+    compares its methods on the seeds that all of them completed (``groups`` from
+    ``common_seed_groups``). ``methods`` limits and orders them (ties keep that order); by default
+    every method of the groups, by name."""
     tasks = sorted({t for t, _, _ in groups if _is_model(t) and t in problems})
     order = methods or sorted({m for _, _, m in groups})
     ranked: dict[str, dict[str, dict[str, float]]] = {}
@@ -121,7 +125,8 @@ def model_ranks(records: list[dict], problems: dict[str, dict], settings: list[s
 
 
 def analyse(records: list[dict], baseline: dict) -> dict[str, Any]:
-    groups, every_seed = _group(records), _by_method(records)
+    every_seed = _by_method(records)
+    groups = _on_common_seeds(every_seed)
     problems = baseline.get("problems", {})
     out: dict[str, Any] = {"model": {}, "function": {}, "ranks": defaultdict(list), "reference": {}, "repeats": {}}
     model_tasks = sorted({t for t, _, _ in groups if _is_model(t)})
@@ -135,7 +140,7 @@ def analyse(records: list[dict], baseline: dict) -> dict[str, Any]:
         seeds = sorted(theirs)
         return [ours[s] for s in seeds], [theirs[s] for s in seeds], problems[task]["clip"], problems[task]["opt"]
 
-    for by_task in model_ranks(records, problems, MAIN_SETTINGS, METHODS).values():
+    for by_task in model_ranks(groups, problems, MAIN_SETTINGS, METHODS).values():
         for ranks in by_task.values():
             for m, rank in ranks.items():
                 out["ranks"][m].append(rank)
@@ -391,7 +396,7 @@ def _curves(records: list[dict], baseline: dict, path: Path) -> None:
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    groups = _group(records)
+    groups = common_seed_groups(records)
     panels = sorted({(t, s) for t, s, _ in groups if not s.startswith("ref-")})
     if not panels:
         path.unlink(missing_ok=True)  # no stale plot from an earlier run beside these tables
