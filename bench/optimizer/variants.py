@@ -243,6 +243,21 @@ def _evolved_front(generations: int = 3, children: int = 256, step: float = 0.1,
     return _candidates_seen_by_surrogate(evolve)
 
 
+def _lcb(surrogate: Any, x: Any, kappa: float) -> Any:
+    """LCB = mean − ``kappa``·sd at the tensor ``x`` (MACE's first column, negated)."""
+    mean, variance = surrogate.predict(x)
+    return mean - kappa * variance.sqrt()
+
+
+def _lcb_order(surrogate: Any, points: np.ndarray, kappa: float) -> np.ndarray:
+    """Indices of ``points`` from the lowest LCB up (ties in order)."""
+    import torch
+
+    from kubetune.strategies._gp import DTYPE
+    with torch.no_grad():
+        return np.argsort(_lcb(surrogate, torch.as_tensor(points, dtype=DTYPE), kappa).numpy(), kind="stable")
+
+
 def _lcb_minimisers(surrogate: Any, pool: np.ndarray, kappa: float, starts: int, max_iter: int) -> np.ndarray:
     """L-BFGS-B on LCB = mean − ``kappa``·sd from the ``starts`` members of ``pool`` with the
     lowest LCB, all starts as one batch (as ``Surrogate.maximise_log_ei`` does for log-EI)."""
@@ -251,17 +266,11 @@ def _lcb_minimisers(surrogate: Any, pool: np.ndarray, kappa: float, starts: int,
 
     from kubetune.strategies._gp import DTYPE
 
-    def lcb(x):
-        mean, variance = surrogate.predict(x)
-        return mean - kappa * variance.sqrt()
-
-    with torch.no_grad():
-        values = lcb(torch.as_tensor(pool, dtype=DTYPE)).numpy()
-    first = pool[np.argsort(values, kind="stable")[:starts]]
+    first = pool[_lcb_order(surrogate, pool, kappa)[:starts]]
 
     def total(flat):
         x = torch.as_tensor(flat.reshape(first.shape), dtype=DTYPE).requires_grad_(True)
-        value = lcb(x).sum()
+        value = _lcb(surrogate, x, kappa).sum()
         value.backward()
         return float(value.detach()), np.nan_to_num(x.grad.numpy().reshape(-1))
 
@@ -307,8 +316,7 @@ def _lcb_share(share: float) -> Patch:
             pool = np.concatenate([_lcb_minimisers(surrogate, pool, kappa, self.n_starts, self.acquisition_iterations),
                                    pool])
             projected = np.unique(space.round_trip(pool), axis=0)
-            return _first_untaken(space, taken, projected,
-                                  np.argsort(-surrogate.mace_objectives(projected, kappa)[:, 0], kind="stable"))
+            return _first_untaken(space, taken, projected, _lcb_order(surrogate, projected, kappa))
         return best_untaken
 
     return _replacing(STRATEGY, "_best_untaken", make)
