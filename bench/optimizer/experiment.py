@@ -13,7 +13,10 @@ the real-model problems, the paired 90 % interval of the lead, and on how many p
 ``--against kubetune-Random@15x8`` beside ``--settings 15x2``). Each setting with more than one
 method then gets their median ranks over the real-model problems (issue 7's median-rank bar).
 Screen variants on ``--tuning-seeds N`` (seeds from ``TUNING_SEEDS_FROM``), never on the seeds the
-bars are measured on.
+bars are measured on. ``--reuse-from bench/results/optimizer.runs.jsonl`` takes the store's current
+runs where they match (Random 120 / q8's, say) instead of running them again, and ``--budgets``
+reads every method's first k trials against the yardstick, k = 30, 35, ..., 60: how many trials the
+reference bar needs, on any seeds.
 
 ``--in-rounds`` runs the 2020 challenge's synchronous protocol instead of the operator's
 asynchronous one: ask ``q`` points, evaluate all of them, tell all, repeat. A method with a
@@ -24,6 +27,7 @@ shows whether the asynchronous protocol, not the method, explains a score.
 from __future__ import annotations
 
 import argparse
+from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from functools import partial
 from pathlib import Path
@@ -68,15 +72,25 @@ def run_in_rounds(task_name: str, method: str, seed: int, rounds: int, q: int, t
     return record
 
 
-def run_missing(jobs: list[tuple], out: Path, workers: int, in_rounds: bool = False) -> list[dict]:
+def run_missing(jobs: list[tuple], out: Path, workers: int, in_rounds: bool = False,
+                reuse_from: Sequence[Path] = ()) -> list[dict]:
     """The runs of ``jobs``: those already in ``out`` and still current, plus the others, run now
     and appended to ``out`` as each finishes. Synchronous-round runs are always run again: their
-    protocol (``run_in_rounds``) is not part of any fingerprint."""
+    protocol (``run_in_rounds``) is not part of any fingerprint. The current runs of the files
+    ``reuse_from`` (the run store, say) count as done too, under the job's setting name whatever
+    theirs (a run is fixed by problem, rounds, q, method, seed and fingerprints), and are not
+    copied to ``out``: a screen against Random 120 / q8 reads the store's runs instead of repeating them."""
     done = {} if in_rounds else {run_key(r): r for r in cached_runs(out)}
     # a job (task, label, rounds, q, method, seed) is the run_key of the record it produces
+    elsewhere = {} if in_rounds else {_unlabelled(run_key(r)): r for path in reuse_from for r in cached_runs(path)}
+    borrowed = {job: dict(elsewhere[_unlabelled(job)], setting=job[1]) for job in jobs
+                if job not in done and _unlabelled(job) in elsewhere}
+    done |= borrowed
     records = [done[job] for job in jobs if job in done]
     missing = [job for job in jobs if job not in done]
-    print(f"{len(records)} of {len(jobs)} runs reused from {out}; running {len(missing)}", flush=True)
+    print(f"{len(records)} of {len(jobs)} runs reused from {out}"
+          + (f" ({len(borrowed)} of them from {', '.join(map(str, reuse_from))})" if reuse_from else "")
+          + f"; running {len(missing)}", flush=True)
     with ProcessPoolExecutor(workers) as pool:
         for r in pool.map(partial(_job, protocol=run_in_rounds if in_rounds else None), missing):
             append_run(out, r)
@@ -84,6 +98,18 @@ def run_missing(jobs: list[tuple], out: Path, workers: int, in_rounds: bool = Fa
             print(r["task"], r["setting"], r["method"], r["seed"], r.get("error") or min(r["losses"]),
                   f"{r.get('seconds', 0):.0f}s", flush=True)
     return records
+
+
+def _unlabelled(key: tuple) -> tuple:
+    """A run key without its setting's name: (task, rounds, q, method, seed)."""
+    return key[:1] + key[2:]
+
+
+def at_budget(records: list[dict], trials: int, yardstick: tuple[str, str]) -> list[dict]:
+    """Every run cut to its first ``trials`` launched trials (``report.first_trials``: the run the
+    method makes with that budget), the yardstick's runs whole; runs shorter than ``trials`` are left out."""
+    return [r if (r["method"], r["setting"]) == yardstick else report.first_trials(r, trials)
+            for r in records if (r["method"], r["setting"]) == yardstick or r["rounds"] * r["q"] >= trials]
 
 
 def compared_with_yardstick(records: list[dict], problems: dict[str, dict],
@@ -153,6 +179,16 @@ def method_at_setting(text: str) -> tuple[str, str]:
     return method, setting
 
 
+def _print_comparison(row: dict[str, Any], prefix: str = "") -> None:
+    """One ``compared_with_yardstick`` row as a line."""
+    low, high = row["lead_interval"]
+    print(f"{prefix}{row['setting']} {row['method']} against {row['yardstick']}: {row['problems']} problems, "
+          f"at least {row['seeds']} seeds each: mean score {row['score']:.2f} vs {row['yardstick_score']:.2f} "
+          f"(lead 90 %: {low:+.2f} to {high:+.2f}), holds on {row['holds']} of {row['problems']}; "
+          f"beyond seed noise ahead on {', '.join(row['ahead_beyond_noise']) or 'none'}, "
+          f"short on {', '.join(row['short_beyond_noise']) or 'none'}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--methods", required=True)
@@ -169,7 +205,15 @@ def main() -> None:
     parser.add_argument("--out", default="/tmp/bench-experiment.jsonl")
     parser.add_argument("--in-rounds", action="store_true",
                         help="synchronous rounds (ask q, tell q) instead of the asynchronous protocol")
+    parser.add_argument("--reuse-from", type=Path, action="append", default=[],
+                        help="also reuse the current runs of this run file (e.g. bench/results/optimizer.runs.jsonl), "
+                             "without copying them to --out; repeatable")
+    parser.add_argument("--budgets", action="store_true",
+                        help=f"with --against: the comparison also at budgets {', '.join(map(str, report.BUDGETS))}, "
+                             "each method's first k trials against the yardstick's whole runs")
     args = parser.parse_args()
+    if args.budgets and not args.against:
+        parser.error("--budgets needs --against: the yardstick's runs are read whole, every other run cut")
     seeds = args.only_seeds or (range(TUNING_SEEDS_FROM, TUNING_SEEDS_FROM + args.tuning_seeds)
                                 if args.tuning_seeds else range(args.seeds))
 
@@ -183,7 +227,7 @@ def main() -> None:
     for m, setting in runs:
         rounds, q = map(int, setting.split("x"))
         jobs += [(task, labelled(setting), rounds, q, m, seed) for task in args.tasks.split(",") for seed in seeds]
-    records = run_missing(jobs, Path(args.out), args.jobs, in_rounds=args.in_rounds)
+    records = run_missing(jobs, Path(args.out), args.jobs, in_rounds=args.in_rounds, reuse_from=args.reuse_from)
     base = scoring.load_baseline(BASELINE).get("problems", {})
     from bench.optimizer.tasks import function_tasks
     fns = {t.name: t.optimum for t in function_tasks()}
@@ -204,12 +248,10 @@ def main() -> None:
             print(f"{task:22s} {setting:6s} {m:28s} mean best {np.mean(bests):.5g}")
     against = (args.against[0], labelled(args.against[1])) if args.against else None
     for row in compared_with_yardstick(records, base, against):
-        low, high = row["lead_interval"]
-        print(f"{row['setting']} {row['method']} against {row['yardstick']}: {row['problems']} problems, "
-              f"at least {row['seeds']} seeds each: mean score {row['score']:.2f} vs {row['yardstick_score']:.2f} "
-              f"(lead 90 %: {low:+.2f} to {high:+.2f}), holds on {row['holds']} of {row['problems']}; "
-              f"beyond seed noise ahead on {', '.join(row['ahead_beyond_noise']) or 'none'}, "
-              f"short on {', '.join(row['short_beyond_noise']) or 'none'}")
+        _print_comparison(row)
+    for trials in report.BUDGETS if args.budgets else ():
+        for row in compared_with_yardstick(at_budget(records, trials, against), base, against):
+            _print_comparison(row, f"first {trials} trials: ")
     for setting, ranks in median_ranks(records, base).items():
         print(f"{setting} median rank over the problems (1 = best; each problem on the seeds all its methods ran): "
               + ", ".join(f"{m} {rank:.2f} ({n} problems)" for m, (rank, n) in ranks.items()))

@@ -1,5 +1,6 @@
 """``experiment.py``: ``--in-rounds`` asks a batch only on complete data; a stopped screen continues;
-the yardstick comparison pairs seeds."""
+another file's runs are reused, not copied; the yardstick comparison pairs seeds; a budget cuts
+every run but the yardstick's."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from bench.optimizer import experiment, methods  # noqa: E402
+from bench.optimizer import experiment, methods, report  # noqa: E402
 from bench.optimizer.__main__ import _job  # noqa: E402
 
 
@@ -115,3 +116,29 @@ def test_median_ranks_rank_each_problem_on_the_seeds_all_its_methods_ran() -> No
     # a: x 1, y and z tied 2.5; b: y 1, z 2, x 3
     assert ranks["16x2"] == {"y": (1.75, 2), "x": (2.0, 2), "z": (2.25, 2)}
     assert list(ranks["16x2"]) == ["y", "x", "z"]  # best first
+
+
+def test_runs_of_another_file_are_reused_under_the_jobs_setting_and_not_copied(tmp_path: Path) -> None:
+    """``--reuse-from``: a current run stored under another setting name (the store's) counts as
+    done; a stale one there does not."""
+    store, out = tmp_path / "store.jsonl", tmp_path / "screen.jsonl"
+    (stored,) = experiment.run_missing([("branin", "ref-Random-8xq2", 2, 2, "kubetune-Random", 0)], store, workers=1)
+    stale = dict(stored, seed=1, fingerprint="0" * 16)
+    store.write_text(store.read_text() + json.dumps(stale) + "\n")
+    jobs = [("branin", "2x2", 2, 2, "kubetune-Random", seed) for seed in (0, 1)]
+    records = experiment.run_missing(jobs, out, workers=1, reuse_from=[store])
+    assert [(r["setting"], r["seed"]) for r in records] == [("2x2", 0), ("2x2", 1)]
+    assert records[0]["losses"] == stored["losses"]
+    assert [json.loads(line)["seed"] for line in out.read_text().splitlines()] == [1]  # only the stale one ran
+    assert len(store.read_text().splitlines()) == 2  # the other file is only read
+
+
+def test_at_a_budget_every_run_but_the_yardsticks_is_cut_to_its_first_trials() -> None:
+    long = {"task": "a", "setting": "30x2", "method": "bayes", "seed": 3, "rounds": 30, "q": 2,
+            "losses": [float(i) for i in range(60)]}
+    short = dict(long, setting="15x2", rounds=15)  # 30 trials: no reading at 35
+    yardstick = dict(long, setting="15x8", method="random", rounds=15, q=8, losses=[float(i) for i in range(120)])
+    cut = experiment.at_budget([long, short, yardstick], 35, ("random", "15x8"))
+    assert [r["setting"] for r in cut] == ["30x2", "15x8"]
+    assert cut[0]["losses"] == report.first_trials(long, 35)["losses"] and len(cut[0]["losses"]) == 35
+    assert cut[1]["losses"] == yardstick["losses"]
