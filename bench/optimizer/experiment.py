@@ -73,13 +73,15 @@ def run_in_rounds(task_name: str, method: str, seed: int, rounds: int, q: int, t
 
 
 def run_missing(jobs: list[tuple], out: Path, workers: int, in_rounds: bool = False,
-                reuse_from: Sequence[Path] = ()) -> list[dict]:
+                reuse_from: Sequence[Path] = (), reuse_only: bool = False) -> list[dict]:
     """The runs of ``jobs``: those already in ``out`` and still current, plus the others, run now
     and appended to ``out`` as each finishes. Synchronous-round runs are always run again: their
     protocol (``run_in_rounds``) is not part of any fingerprint. The current runs of the files
     ``reuse_from`` (the run store, say) count as done too, under the job's setting name whatever
     theirs (a run is fixed by problem, rounds, q, method, seed and fingerprints), and are not
-    copied to ``out``: a screen against Random 120 / q8 reads the store's runs instead of repeating them."""
+    copied to ``out``: a screen against Random 120 / q8 reads the store's runs instead of repeating them.
+    ``reuse_only`` raises ``LookupError`` naming the missing runs instead of running them, so that
+    printing a table from runs on file cannot start hours of runs when a file is incomplete."""
     done = {} if in_rounds else {run_key(r): r for r in cached_runs(out)}
     # a job (task, label, rounds, q, method, seed) is the run_key of the record it produces
     elsewhere = {} if in_rounds else {_unlabelled(run_key(r)): r for path in reuse_from for r in cached_runs(path)}
@@ -88,6 +90,9 @@ def run_missing(jobs: list[tuple], out: Path, workers: int, in_rounds: bool = Fa
     done |= borrowed
     records = [done[job] for job in jobs if job in done]
     missing = [job for job in jobs if job not in done]
+    if reuse_only and missing:
+        raise LookupError(f"{len(missing)} of {len(jobs)} runs are not on file (first: {missing[0]}); "
+                          "without --reuse-only they would be run and appended to " + str(out))
     print(f"{len(records)} of {len(jobs)} runs reused from {out}"
           + (f" ({len(borrowed)} of them from {', '.join(map(str, reuse_from))})" if reuse_from else "")
           + f"; running {len(missing)}", flush=True)
@@ -208,6 +213,8 @@ def main() -> None:
     parser.add_argument("--reuse-from", type=Path, action="append", default=[],
                         help="also reuse the current runs of this run file (e.g. bench/results/optimizer.runs.jsonl), "
                              "without copying them to --out; repeatable")
+    parser.add_argument("--reuse-only", action="store_true",
+                        help="only print the tables of runs on file: fail, naming them, if any are missing")
     parser.add_argument("--budgets", action="store_true",
                         help=f"with --against: the comparison also at budgets {', '.join(map(str, report.BUDGETS))}, "
                              "each method's first k trials against the yardstick's whole runs")
@@ -227,7 +234,11 @@ def main() -> None:
     for m, setting in runs:
         rounds, q = map(int, setting.split("x"))
         jobs += [(task, labelled(setting), rounds, q, m, seed) for task in args.tasks.split(",") for seed in seeds]
-    records = run_missing(jobs, Path(args.out), args.jobs, in_rounds=args.in_rounds, reuse_from=args.reuse_from)
+    try:
+        records = run_missing(jobs, Path(args.out), args.jobs, in_rounds=args.in_rounds,
+                              reuse_from=args.reuse_from, reuse_only=args.reuse_only)
+    except LookupError as missing:
+        parser.error(f"--reuse-only: {missing}")
     base = scoring.load_baseline(BASELINE).get("problems", {})
     from bench.optimizer.tasks import function_tasks
     fns = {t.name: t.optimum for t in function_tasks()}

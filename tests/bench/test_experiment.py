@@ -66,6 +66,19 @@ def test_a_stopped_screen_continues_from_its_out_file(tmp_path: Path) -> None:
     assert len(out.read_text().splitlines()) == 4  # both re-ran and were appended
 
 
+def test_reuse_only_names_the_missing_runs_and_runs_none(tmp_path: Path) -> None:
+    """``--reuse-only`` reads a complete file's runs, and on an incomplete one fails before
+    running or appending anything."""
+    out = tmp_path / "screen.jsonl"
+    jobs = [("branin", "2x2", 2, 2, "kubetune-Random", seed) for seed in (0, 1)]
+    (first,) = experiment.run_missing(jobs[:1], out, workers=1)
+    (reused,) = experiment.run_missing(jobs[:1], out, workers=1, reuse_only=True)
+    assert reused["losses"] == first["losses"]
+    with pytest.raises(LookupError, match=r"1 of 2 runs are not on file.*'kubetune-Random', 1\)"):
+        experiment.run_missing(jobs, out, workers=1, reuse_only=True)
+    assert len(out.read_text().splitlines()) == 1
+
+
 def _run(task: str, setting: str, method: str, seed: int, best: float) -> dict:
     return {"task": task, "setting": setting, "method": method, "seed": seed, "losses": [best + 1.0, best]}
 
