@@ -59,10 +59,11 @@ def largest_prior(losses: Sequence[float], k: int, target: float) -> int:
     return max((m for m in range(k, len(ordered) + 1) if expected_best(ordered[:m], k) <= target), default=0)
 
 
-def observed(task: str, baseline: dict[str, float], best: float) -> dict[tuple[str, str], tuple[float, int, int]]:
-    """(score, seeds, seeds whose best loss is ``best``) per (setting, method) of the store's current runs."""
+def observed(runs: list[dict], task: str, baseline: dict[str, float],
+             best: float) -> dict[tuple[str, str], tuple[float, int, int]]:
+    """(score, seeds, seeds whose best loss is ``best``) per (setting, method) of ``runs``."""
     bests: dict[tuple[str, str], list[float]] = {}
-    for run in cached_runs(RUNS):
+    for run in runs:
         if run["task"] == task and run["setting"] in REFERENCE_SETTINGS:
             bests.setdefault((run["setting"], run["method"]), []).append(min(run["losses"]))
     return {key: (scoring.problem_score(values, baseline["clip"], baseline["opt"]), len(values),
@@ -70,17 +71,17 @@ def observed(task: str, baseline: dict[str, float], best: float) -> dict[tuple[s
             for key, values in sorted(bests.items())}
 
 
-def report(task_name: str, trials: int, against: int) -> list[str]:
-    task = tasks.task_by_name(task_name)
+def report(task: tasks.Task, trials: int, against: int, stored: list[dict]) -> list[str]:
+    """The table for one problem; ``stored`` are the run store's current runs."""
     losses = np.sort([task.evaluate(c) for c in configurations(task.space)])
-    baseline = scoring.load_baseline(BASELINE)["problems"][task_name]
+    baseline = scoring.load_baseline(BASELINE)["problems"][task.name]
 
     def score(expected_loss: float) -> float:
-        return 100.0 * (1.0 - scoring.normalised_loss(expected_loss, baseline["clip"], baseline["opt"]))
+        return scoring.problem_score([expected_loss], baseline["clip"], baseline["opt"])
 
     target = expected_best(losses, against)
     m = largest_prior(losses, trials, target)
-    lines = [f"## {task_name}: {len(losses)} configurations, best {losses[0]:.6g}, second {losses[1]:.6g}",
+    lines = [f"## {task.name}: {len(losses)} configurations, best {losses[0]:.6g}, second {losses[1]:.6g}",
              f"Random, {against} distinct trials: expected score {score(target):.2f}",
              f"Random, {trials} distinct trials: expected score {score(expected_best(losses, trials)):.2f}",
              f"{trials} trials among the m best configurations, known in advance (expected score):"]
@@ -89,14 +90,14 @@ def report(task_name: str, trials: int, against: int) -> list[str]:
     lines.append(f"largest m whose {trials} trials reach Random's {against}: {m} of {len(losses)}")
     lines.append("stored runs: score (seeds; seeds that found the best configuration): " + "; ".join(
         f"{method} @{setting} {s:.2f} ({n}; {hits})"
-        for (setting, method), (s, n, hits) in observed(task_name, baseline, losses[0]).items()))
+        for (setting, method), (s, n, hits) in observed(stored, task.name, baseline, losses[0]).items()))
     return lines
 
 
-def finite_problems() -> list[str]:
+def finite_problems() -> dict[str, tasks.Task]:
     """The full mode's problems whose every parameter is integer, boolean or categorical."""
-    return [name for name, task in tasks.all_tasks(quick=False).items()
-            if all(p["type"] != "real" for p in task.space)]
+    return {name: task for name, task in tasks.all_tasks(quick=False).items()
+            if all(p["type"] != "real" for p in task.space)}
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -106,14 +107,17 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--against", type=int, default=120, help="Random's trials")
     args = parser.parse_args(argv)
     finite = finite_problems()
-    for name in args.tasks or finite:
+    names = args.tasks or list(finite)
+    for name in names:  # every argument checked before the first problem is evaluated
         if name not in finite:
             parser.error(f"{name}: not a problem with a finite space (those are {', '.join(finite)})")
-        size = len(configurations(tasks.task_by_name(name).space))
+        size = len(configurations(finite[name].space))
         for flag, value in (("--trials", args.trials), ("--against", args.against)):
             if not 1 <= value <= size:
                 parser.error(f"{flag}: must be in 1..{size}, the configurations of {name}; got {value}")
-        print("\n".join(report(name, args.trials, args.against)))
+    stored = cached_runs(RUNS)
+    for name in names:
+        print("\n".join(report(finite[name], args.trials, args.against, stored)))
 
 
 if __name__ == "__main__":
